@@ -1,0 +1,103 @@
+# tendril: a plain GNU Makefile.
+#
+#   make                      build everything into build/bin/
+#   make SAN=address,undefined    same, with sanitizers (objects go to build/san/)
+#   sudo make test            unit tests, fuzz smoke, end-to-end tests (normal and sanitized)
+#   sudo make demo            the seed/shoot demo in network namespaces
+#   make fuzz                 run every libFuzzer target for FUZZ_SECONDS each
+#   V=1                       show the commands
+
+CC      ?= cc
+SAN     ?=
+V       ?= 0
+ifeq ($(SAN),)
+BUILD   ?= build
+else
+BUILD   ?= build/san
+endif
+
+PKGS    := libuv libmnl libnftnl openssl
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+           -Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing \
+           -D_GNU_SOURCE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -luv -lmnl -lnftnl -lssl -lcrypto)
+ifneq ($(SAN),)
+CFLAGS  += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SAN)
+endif
+
+ifeq ($(V),0)
+Q = @
+say = @printf '  %-7s %s\n' $(1) $(2);
+else
+Q =
+say =
+endif
+
+TUNNEL_SRC  := $(wildcard tunnel/*.c)
+NETLINK_SRC := $(wildcard netlink/*.c)
+TUNNEL_OBJ  := $(TUNNEL_SRC:%.c=$(BUILD)/obj/%.o)
+NETLINK_OBJ := $(NETLINK_SRC:%.c=$(BUILD)/obj/%.o)
+LIBS        := $(BUILD)/lib/libtunnel.a $(BUILD)/lib/libnetlink.a
+
+BINS := $(BUILD)/bin/vpn-server $(BUILD)/bin/vpn-shoot
+
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all clean test unit e2e demo fuzz fuzz-smoke deps bench
+all: $(BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/lib/libtunnel.a: $(TUNNEL_OBJ)
+	@mkdir -p $(dir $@)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/lib/libnetlink.a: $(NETLINK_OBJ)
+	@mkdir -p $(dir $@)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/vpn-server: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard vpn-server/*.c)) $(LIBS)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bin/vpn-shoot: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard vpn-shoot/*.c)) $(LIBS)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests link only the modules they test (and cmocka).
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBS)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+deps:
+	@tools/install-deps.sh
+
+unit: $(UNIT_BINS)
+	@tools/run-unit.sh $(UNIT_BINS)
+
+e2e: all
+	@BIN=$(abspath $(BUILD)/bin) tests/e2e/run.sh
+
+fuzz-smoke:
+	@tools/fuzz.sh smoke
+
+fuzz:
+	@tools/fuzz.sh run
+
+# The full suite: the normal build, then the same unit and end-to-end tests
+# with AddressSanitizer and UndefinedBehaviorSanitizer (leaks fail the run).
+test: deps
+	@tools/test.sh
+
+demo: deps all
+	@BIN=$(abspath $(BUILD)/bin) tools/demo.sh
+
+clean:
+	rm -rf build

@@ -1,0 +1,633 @@
+/* The tunnel connection state machine; see conn.h for its life cycle. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <openssl/err.h>
+
+#include "tunnel/conn.h"
+#include "tunnel/stats.h"
+#include "tunnel/tls.h"
+
+static void conn__poll_cb(uv_poll_t *h, int status, int events);
+static void conn__timer_cb(uv_timer_t *t);
+static void conn__flush(struct conn *c);
+
+uint64_t conn_now_ms(void)
+{
+	return uv_hrtime() / 1000000;
+}
+
+const char *conn_state_name(enum conn_state s)
+{
+	static const char *const names[] = {
+		[CONN_CONNECTING] = "connecting", [CONN_TLS] = "tls",
+		[CONN_HELLO] = "hello", [CONN_UP] = "up", [CONN_CLOSED] = "closed",
+	};
+	return names[s];
+}
+
+static void conn__set_poll(struct conn *c, int events)
+{
+	if (c->state == CONN_CLOSED || events == c->poll_events)
+		return;
+	c->poll_events = events;
+	uv_poll_start(&c->poll, events, conn__poll_cb);
+}
+
+static void conn__format_addr(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)sa;
+		inet_ntop(AF_INET, &s->sin_addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, ntohs(s->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)sa;
+		inet_ntop(AF_INET6, &s->sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, ntohs(s->sin6_port));
+	} else {
+		snprintf(buf, len, "?");
+	}
+}
+
+/* Socket options for a tunnel transport. TCP_NODELAY: frames are batched
+ * by us, Nagle would only add latency. TCP_USER_TIMEOUT: unacknowledged
+ * data for longer than the keepalive timeout makes the kernel give up
+ * too, so a silently dead path cannot hold buffers for minutes. */
+static void conn__sockopts(int fd, unsigned timeout_ms)
+{
+	int one = 1;
+	unsigned to = timeout_ms;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &to, sizeof(to));
+}
+
+static int conn__new(uv_loop_t *loop, int fd, const struct conn_params *p,
+		     unsigned id, bool server, struct conn **out)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->tx = malloc(CONN_TX_CAP);
+	c->rx = malloc(CONN_RX_CAP);
+	c->ssl = SSL_new(p->ctx);
+	if (!c->tx || !c->rx || !c->ssl || !SSL_set_fd(c->ssl, fd)) {
+		SSL_free(c->ssl);
+		free(c->rx);
+		free(c->tx);
+		free(c);
+		ERR_clear_error();
+		return -ENOMEM;
+	}
+	c->loop = loop;
+	c->fd = fd;
+	c->p = *p;
+	c->owner = p->owner;
+	c->server = server;
+	c->id = id;
+	c->log.tunnel = id;
+	c->log.remote = c->remote;
+	c->created_ms = conn_now_ms();
+	uv_poll_init_socket(loop, &c->poll, fd);
+	uv_timer_init(loop, &c->timer);
+	c->poll.data = c->timer.data = c;
+	c->open_handles = 2;
+	conn__sockopts(fd, p->keepalive_timeout_ms);
+	/* Until the tunnel is up the timer is the handshake deadline. */
+	uv_timer_start(&c->timer, conn__timer_cb, p->handshake_ms, 0);
+	*out = c;
+	return 0;
+}
+
+static void conn__handshake(struct conn *c);
+
+int conn_accept(uv_loop_t *loop, int fd, const struct sockaddr *sa,
+		const struct conn_params *p, unsigned id, struct conn **out)
+{
+	struct conn *c;
+	int err = conn__new(loop, fd, p, id, true, &c);
+
+	if (err)
+		return err;
+	conn__format_addr(sa, c->remote, sizeof(c->remote));
+	SSL_set_accept_state(c->ssl);
+	c->state = CONN_TLS;
+	*out = c;
+	conn__handshake(c);
+	return 0;
+}
+
+int conn_connect(uv_loop_t *loop, const struct sockaddr *sa, socklen_t salen,
+		 const struct conn_params *p, unsigned id, struct conn **out)
+{
+	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct conn *c;
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, sa, salen) && errno != EINPROGRESS) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	err = conn__new(loop, fd, p, id, false, &c);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	conn__format_addr(sa, c->remote, sizeof(c->remote));
+	SSL_set_connect_state(c->ssl);
+	SSL_set_tlsext_host_name(c->ssl, p->server_name);
+	/* Checks the server certificate's DNS SANs (or CN) during the
+	 * handshake: a certificate for another name fails verification. */
+	SSL_set1_host(c->ssl, p->server_name);
+	snprintf(c->identity, sizeof(c->identity), "%s", p->server_name);
+	c->state = CONN_CONNECTING;
+	conn__set_poll(c, UV_WRITABLE);
+	*out = c;
+	return 0;
+}
+
+static void conn__handle_closed(uv_handle_t *h)
+{
+	struct conn *c = h->data;
+
+	if (--c->open_handles)
+		return;
+	if (c->p.ops->closed)
+		c->p.ops->closed(c, c->close_reason);
+	SSL_free(c->ssl);
+	close(c->fd);
+	free(c->rx);
+	free(c->tx);
+	free(c);
+}
+
+/* Queues a control frame; it may use the reserved tail of the queue. */
+static int conn__send_ctrl(struct conn *c, uint8_t type, const void *payload, size_t len)
+{
+	size_t need = FRAME_HDR_LEN + len;
+
+	if (c->tx_len + need > CONN_TX_CAP && c->tx_off) {
+		memmove(c->tx, c->tx + c->tx_off, c->tx_len - c->tx_off);
+		c->tx_len -= c->tx_off;
+		c->tx_off = 0;
+	}
+	if (c->tx_len + need > CONN_TX_CAP)
+		return -ENOBUFS;
+	frame_put_hdr(c->tx + c->tx_len, type, (uint32_t)len);
+	memcpy(c->tx + c->tx_len + FRAME_HDR_LEN, payload, len);
+	c->tx_len += need;
+	return 0;
+}
+
+void conn_close(struct conn *c, uint16_t code, const char *fmt, ...)
+{
+	enum conn_state was = c->state;
+	va_list ap;
+
+	if (was == CONN_CLOSED)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(c->close_reason, sizeof(c->close_reason), fmt, ap);
+	va_end(ap);
+
+	if (was == CONN_HELLO || was == CONN_UP) {
+		uint8_t buf[2 + CLOSE_REASON_MAX];
+		int n = close_encode(code, c->close_reason, buf, sizeof(buf));
+		/* Best effort: one non-blocking attempt to tell the peer. */
+		if (n > 0 && !conn__send_ctrl(c, FRAME_CLOSE, buf, (size_t)n))
+			conn__flush(c);
+		SSL_shutdown(c->ssl);
+	}
+	if (was == CONN_UP) {
+		stats_inc(STAT_tunnels_closed, 1);
+		log_info(&c->log, "tunnel down: %s (up %.1f s)", c->close_reason,
+			 (double)(conn_now_ms() - c->up_since_ms) / 1000);
+	} else {
+		stats_inc(STAT_handshakes_failed, 1);
+		log_warn(&c->log, "%s", c->close_reason);
+	}
+	ERR_clear_error();
+	c->state = CONN_CLOSED;
+	uv_poll_stop(&c->poll);
+	uv_timer_stop(&c->timer);
+	uv_close((uv_handle_t *)&c->poll, conn__handle_closed);
+	uv_close((uv_handle_t *)&c->timer, conn__handle_closed);
+}
+
+static void conn__fail(struct conn *c, enum stats_reason r, uint16_t code,
+		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void conn__fail(struct conn *c, enum stats_reason r, uint16_t code,
+		       const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	stats_drop(r);
+	conn_close(c, code, "%s", buf);
+}
+
+size_t conn_tx_queued(const struct conn *c)
+{
+	return c->tx_len - c->tx_off;
+}
+
+uint8_t *conn_tx_reserve(struct conn *c, size_t max)
+{
+	size_t need = FRAME_HDR_LEN + max, limit = CONN_TX_CAP - CONN_TX_CTRL_RESERVE;
+
+	if (c->state != CONN_UP)
+		return NULL;
+	if (c->tx_len + need > limit && c->tx_off) {
+		/* Compacting moves unsent bytes OpenSSL may be retrying;
+		 * SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER allows that. */
+		memmove(c->tx, c->tx + c->tx_off, c->tx_len - c->tx_off);
+		c->tx_len -= c->tx_off;
+		c->tx_off = 0;
+	}
+	if (c->tx_len + need > limit)
+		return NULL;
+	return c->tx + c->tx_len + FRAME_HDR_LEN;
+}
+
+void conn_tx_commit(struct conn *c, uint8_t type, size_t len)
+{
+	frame_put_hdr(c->tx + c->tx_len, type, (uint32_t)len);
+	c->tx_len += FRAME_HDR_LEN + len;
+	if (type == FRAME_DATA) {
+		c->ctr.tx_packets++;
+		c->ctr.tx_bytes += len;
+	}
+}
+
+int conn_send_data(struct conn *c, const uint8_t *pkt, size_t len)
+{
+	uint8_t *dst = conn_tx_reserve(c, len);
+
+	if (!dst)
+		return -ENOBUFS;
+	memcpy(dst, pkt, len);
+	conn_tx_commit(c, FRAME_DATA, len);
+	return 0;
+}
+
+static void conn__flush(struct conn *c)
+{
+	bool was_high = conn_tx_queued(c) > CONN_TX_CAP / 2;
+
+	while (c->tx_off < c->tx_len) {
+		size_t n = c->tx_len - c->tx_off;
+		int r = SSL_write(c->ssl, c->tx + c->tx_off, n > INT_MAX ? INT_MAX : (int)n);
+
+		if (r > 0) {
+			c->tx_off += (size_t)r;
+			continue;
+		}
+		switch (SSL_get_error(c->ssl, r)) {
+		case SSL_ERROR_WANT_WRITE:
+			conn__set_poll(c, UV_READABLE | UV_WRITABLE);
+			return;
+		case SSL_ERROR_WANT_READ:
+			return;	/* reading is always on */
+		default:
+			if (c->state != CONN_CLOSED) {
+				char why[200];
+				tls_failure_reason(c->ssl, r, why, sizeof(why));
+				conn_close(c, CLOSE_PROTOCOL, "send failed: %s", why);
+			}
+			return;
+		}
+	}
+	c->tx_off = c->tx_len = 0;
+	conn__set_poll(c, UV_READABLE);
+	if (was_high && c->state == CONN_UP && c->p.ops->writable)
+		c->p.ops->writable(c);
+}
+
+void conn_flush(struct conn *c)
+{
+	if (c->state == CONN_HELLO || c->state == CONN_UP)
+		conn__flush(c);
+}
+
+static void conn__send_ping(struct conn *c)
+{
+	uint64_t now = uv_hrtime();
+	uint8_t ts[8];
+
+	for (int i = 0; i < 8; i++)
+		ts[i] = (uint8_t)(now >> (56 - 8 * i));
+	conn__send_ctrl(c, FRAME_PING, ts, sizeof(ts));
+	conn__flush(c);
+}
+
+static void conn__timer_cb(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+	uint64_t idle;
+
+	if (c->state != CONN_UP) {
+		conn__fail(c, DROP_handshake_timeout, CLOSE_TIMEOUT,
+			   "handshake timeout after %u ms in state %s",
+			   c->p.handshake_ms, conn_state_name(c->state));
+		return;
+	}
+	idle = conn_now_ms() - c->last_rx_ms;
+	if (idle >= c->p.keepalive_timeout_ms) {
+		conn__fail(c, DROP_keepalive_timeout, CLOSE_TIMEOUT,
+			   "keepalive timeout: nothing received for %llu ms",
+			   (unsigned long long)idle);
+		return;
+	}
+	conn__send_ping(c);
+}
+
+static void conn__go_up(struct conn *c)
+{
+	unsigned ka = c->p.keepalive_ms;
+
+	/* The client pings at least as often as the server asks for, so the
+	 * server's timeout holds whatever the client was configured with. */
+	if (!c->server && c->welcome.keepalive_ms && c->welcome.keepalive_ms < ka)
+		ka = c->welcome.keepalive_ms;
+	c->state = CONN_UP;
+	c->up_since_ms = c->last_rx_ms = conn_now_ms();
+	stats_inc(STAT_handshakes_ok, 1);
+	uv_timer_stop(&c->timer);
+	uv_timer_start(&c->timer, conn__timer_cb, ka, ka);
+	if (c->p.ops->up && c->p.ops->up(c, c->server ? &c->peer_hello : &c->welcome)) {
+		if (c->state != CONN_CLOSED)
+			conn_close(c, CLOSE_SHUTDOWN, "tunnel set-up failed");
+		return;
+	}
+	conn__send_ping(c);	/* a first RTT sample at once */
+}
+
+static void conn__on_hello(struct conn *c, const struct frame *f)
+{
+	struct hello h;
+	int v, code;
+	uint8_t buf[256];
+
+	if (hello_decode(f->payload, f->len, &h)) {
+		conn__fail(c, DROP_bad_frame, CLOSE_PROTOCOL, "malformed hello (%u bytes)", f->len);
+		return;
+	}
+	c->peer_hello = h;
+	v = proto_pick_version(h.version_min, h.version_max);
+	if (v < 0) {
+		conn__fail(c, DROP_bad_version, CLOSE_VERSION,
+			   "unsupported protocol version %u..%u (this server speaks %u)",
+			   h.version_min, h.version_max, PROTO_VERSION);
+		return;
+	}
+	memset(&c->welcome, 0, sizeof(c->welcome));
+	c->welcome.version_min = c->welcome.version_max = (uint16_t)v;
+	c->welcome.caps = h.caps & CAP_ALL;
+	c->welcome.keepalive_ms = c->p.keepalive_ms;
+	code = c->p.ops->hello ? c->p.ops->hello(c, &h, &c->welcome) : 0;
+	if (code) {
+		conn__fail(c, code == CLOSE_NO_ADDRESS ? DROP_no_address : DROP_bad_frame,
+			   (uint16_t)code, "refused: %s", close_code_name((uint16_t)code));
+		return;
+	}
+	v = welcome_encode(&c->welcome, buf, sizeof(buf));
+	if (v < 0 || conn__send_ctrl(c, FRAME_WELCOME, buf, (size_t)v)) {
+		conn_close(c, CLOSE_PROTOCOL, "cannot encode welcome");
+		return;
+	}
+	conn__go_up(c);
+	conn__flush(c);
+}
+
+static void conn__on_welcome(struct conn *c, const struct frame *f)
+{
+	if (welcome_decode(f->payload, f->len, &c->welcome) ||
+	    c->welcome.version_min != PROTO_VERSION) {
+		conn__fail(c, DROP_bad_frame, CLOSE_PROTOCOL, "malformed welcome (%u bytes)", f->len);
+		return;
+	}
+	conn__go_up(c);
+}
+
+static void conn__on_frame(struct conn *c, const struct frame *f)
+{
+	char reason[CLOSE_REASON_MAX + 1];
+	uint16_t code;
+
+	if (f->type == FRAME_CLOSE) {
+		if (close_decode(f->payload, f->len, &code, reason, sizeof(reason)))
+			snprintf(reason, sizeof(reason), "(no reason)");
+		conn_close(c, CLOSE_SHUTDOWN, "closed by peer: %s (%s)", reason, close_code_name(code));
+		return;
+	}
+	if (c->state == CONN_HELLO) {
+		if (c->server && f->type == FRAME_HELLO)
+			conn__on_hello(c, f);
+		else if (!c->server && f->type == FRAME_WELCOME)
+			conn__on_welcome(c, f);
+		else
+			conn__fail(c, DROP_bad_frame, CLOSE_PROTOCOL, "unexpected %s frame before hello",
+				   frame_type_name(f->type));
+		return;
+	}
+	switch (f->type) {
+	case FRAME_DATA:
+		if (f->len < FRAME_MIN_DATA) {
+			c->ctr.drops++;
+			stats_drop(DROP_bad_packet);
+			return;
+		}
+		c->ctr.rx_packets++;
+		c->ctr.rx_bytes += f->len;
+		c->p.ops->data(c, (uint8_t *)f->payload, f->len);
+		return;
+	case FRAME_PING:
+		conn__send_ctrl(c, FRAME_PONG, f->payload, f->len > 8 ? 8 : f->len);
+		return;
+	case FRAME_PONG:
+		if (f->len == 8) {
+			uint64_t ts = 0;
+			for (int i = 0; i < 8; i++)
+				ts = ts << 8 | f->payload[i];
+			if (ts <= uv_hrtime())
+				c->rtt_us = (uv_hrtime() - ts) / 1000;
+		}
+		return;
+	default:
+		conn__fail(c, DROP_bad_frame, CLOSE_PROTOCOL, "unexpected %s frame", frame_type_name(f->type));
+	}
+}
+
+/* Decodes and dispatches every whole frame in rx, keeps the rest. */
+static void conn__parse(struct conn *c)
+{
+	size_t off = 0;
+	struct frame f;
+	int r;
+
+	while ((r = frame_decode(c->rx + off, c->rx_len - off, &f)) > 0) {
+		conn__on_frame(c, &f);
+		if (c->state == CONN_CLOSED)
+			return;
+		off += (size_t)r;
+	}
+	if (r == -EMSGSIZE) {
+		const uint8_t *h = c->rx + off;
+		conn__fail(c, DROP_frame_too_large, CLOSE_PROTOCOL,
+			   "frame too large: %u bytes (maximum %u)",
+			   (unsigned)(h[1] << 16 | h[2] << 8 | h[3]), FRAME_MAX_PAYLOAD);
+		return;
+	}
+	if (r < 0) {
+		conn__fail(c, DROP_bad_frame, CLOSE_PROTOCOL, "unknown frame type %u", c->rx[off]);
+		return;
+	}
+	if (off) {
+		memmove(c->rx, c->rx + off, c->rx_len - off);
+		c->rx_len -= off;
+	}
+}
+
+static void conn__read(struct conn *c)
+{
+	/* Bounded so one busy tunnel cannot starve the others; we stop only
+	 * at a record boundary (SSL_pending() == 0) so no decrypted bytes
+	 * wait inside OpenSSL where poll cannot see them. */
+	for (int i = 0; c->state == CONN_HELLO || c->state == CONN_UP; i++) {
+		int r, e;
+
+		if (i >= 64 && !SSL_pending(c->ssl))
+			break;
+		r = SSL_read(c->ssl, c->rx + c->rx_len, (int)(CONN_RX_CAP - c->rx_len));
+		if (r > 0) {
+			c->rx_len += (size_t)r;
+			c->last_rx_ms = conn_now_ms();
+			conn__parse(c);
+			continue;
+		}
+		e = SSL_get_error(c->ssl, r);
+		if (e == SSL_ERROR_WANT_READ)
+			break;
+		if (e == SSL_ERROR_WANT_WRITE) {
+			conn__set_poll(c, UV_READABLE | UV_WRITABLE);
+			break;
+		}
+		if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && !ERR_peek_error())) {
+			conn_close(c, CLOSE_SHUTDOWN, "connection closed by peer");
+		} else {
+			char why[200];
+			tls_failure_reason(c->ssl, r, why, sizeof(why));
+			conn__fail(c, DROP_bad_frame, CLOSE_PROTOCOL, "receive failed: %s", why);
+		}
+		return;
+	}
+	/* PONGs and the like queued while parsing go out in one batch. */
+	if (c->state == CONN_HELLO || c->state == CONN_UP)
+		conn__flush(c);
+}
+
+static void conn__handshake(struct conn *c)
+{
+	const unsigned char *alpn;
+	unsigned alpnlen;
+	int r = SSL_do_handshake(c->ssl);
+
+	if (r != 1) {
+		int e = SSL_get_error(c->ssl, r);
+		char why[200];
+
+		if (e == SSL_ERROR_WANT_READ) {
+			conn__set_poll(c, UV_READABLE);
+			return;
+		}
+		if (e == SSL_ERROR_WANT_WRITE) {
+			conn__set_poll(c, UV_READABLE | UV_WRITABLE);
+			return;
+		}
+		tls_failure_reason(c->ssl, r, why, sizeof(why));
+		conn__fail(c, DROP_tls_error, CLOSE_PROTOCOL, "handshake failed: %s", why);
+		return;
+	}
+	SSL_get0_alpn_selected(c->ssl, &alpn, &alpnlen);
+	if (alpnlen != sizeof(PROTO_ALPN) - 1 || memcmp(alpn, PROTO_ALPN, alpnlen)) {
+		conn__fail(c, DROP_bad_version, CLOSE_VERSION,
+			   "handshake failed: peer does not speak %s", PROTO_ALPN);
+		return;
+	}
+	if (c->server) {
+		if (tls_peer_check(c->ssl, c->p.allowed, c->p.n_allowed, c->identity,
+				   sizeof(c->identity))) {
+			c->log.peer = c->identity;
+			conn__fail(c, DROP_identity_not_allowed, CLOSE_PROTOCOL,
+				   "identity not allowed: %s", c->identity);
+			return;
+		}
+	} else {
+		uint8_t buf[256];
+		int n = hello_encode(&c->p.hello, buf, sizeof(buf));
+		if (n < 0 || conn__send_ctrl(c, FRAME_HELLO, buf, (size_t)n)) {
+			conn_close(c, CLOSE_PROTOCOL, "cannot encode hello");
+			return;
+		}
+	}
+	c->log.peer = c->identity;
+	c->state = CONN_HELLO;
+	log_debug(&c->log, "TLS established (%s)", SSL_get_cipher_name(c->ssl));
+	conn__set_poll(c, UV_READABLE);
+	conn__flush(c);
+	conn__read(c);	/* the peer's first frame may have come with the handshake */
+}
+
+static void conn__connected(struct conn *c)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	if (err) {
+		conn_close(c, 0, "connect to %s failed: %s", c->remote, strerror(err));
+		return;
+	}
+	c->state = CONN_TLS;
+	conn__handshake(c);
+}
+
+static void conn__poll_cb(uv_poll_t *h, int status, int events)
+{
+	struct conn *c = h->data;
+
+	if (c->state == CONN_CLOSED)
+		return;
+	if (status < 0 && c->state != CONN_CONNECTING) {
+		conn_close(c, CLOSE_PROTOCOL, "socket error: %s", uv_strerror(status));
+		return;
+	}
+	switch (c->state) {
+	case CONN_CONNECTING:
+		conn__connected(c);
+		return;
+	case CONN_TLS:
+		conn__handshake(c);
+		return;
+	default:
+		if (events & UV_WRITABLE)
+			conn__flush(c);
+		if (c->state != CONN_CLOSED && (events & UV_READABLE))
+			conn__read(c);
+	}
+}

@@ -1,0 +1,145 @@
+/* One tunnel: a TLS 1.3 connection carrying frames (tunnel/proto.h),
+ * driven by the libuv loop.
+ *
+ * Life of a conn:
+ *   client: TCP connect -> TLS handshake -> send HELLO -> WELCOME -> UP
+ *   server: accept -> TLS handshake -> identity check -> HELLO
+ *           -> send WELCOME -> UP
+ *   any state -> conn_close() -> the closed hook, then the conn is freed.
+ *
+ * Timers (one uv_timer per conn):
+ *   - until UP, a deadline: handshake_ms after the conn was created;
+ *   - when UP, a tick every keepalive_ms: the tunnel is declared dead if
+ *     nothing arrived for keepalive_timeout_ms, otherwise a PING is sent.
+ *
+ * Send path: frames are appended to one bounded byte queue (tx) and handed
+ * to SSL_write in large batches, so that many packets share a TLS record.
+ * conn_tx_reserve/conn_tx_commit let a caller read a packet from the TUN
+ * device straight into the queue. Receive path: SSL_read into one buffer;
+ * DATA payloads are handed to the owner in place, never copied. */
+#ifndef TUNNEL_CONN_H
+#define TUNNEL_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+#include <openssl/ssl.h>
+
+#include "tunnel/log.h"
+#include "tunnel/proto.h"
+
+enum {
+	/* The send queue: room for several 64 KB segments, small enough
+	 * that a bulk transfer does not bury a ping behind seconds of data. */
+	CONN_TX_CAP = 512 * 1024,
+	/* Control frames may use this last part of the queue, data not, so
+	 * a full queue never blocks a PONG or a CLOSE. */
+	CONN_TX_CTRL_RESERVE = 1024,
+	CONN_RX_CAP = 2 * (FRAME_HDR_LEN + FRAME_MAX_PAYLOAD) + 16384,
+};
+
+enum conn_state {
+	CONN_CONNECTING,	/* client: TCP connect in progress */
+	CONN_TLS,		/* TLS handshake */
+	CONN_HELLO,		/* waiting for HELLO (server) or WELCOME (client) */
+	CONN_UP,
+	CONN_CLOSED,
+};
+
+struct conn;
+
+struct conn_ops {
+	/* Server: a valid HELLO arrived; fill *welcome (address, etc.).
+	 * Return 0 to accept, or a close code (enum close_code). */
+	int (*hello)(struct conn *c, const struct hello *hello, struct hello *welcome);
+	/* The tunnel is up (client: with the server's WELCOME). Return 0,
+	 * or a negative errno to close it. */
+	int (*up)(struct conn *c, const struct hello *peer);
+	/* A DATA frame; pkt points into the receive buffer, valid until
+	 * return. */
+	void (*data)(struct conn *c, uint8_t *pkt, size_t len);
+	/* The send queue drained below half: a paused producer may resume. */
+	void (*writable)(struct conn *c);
+	/* The conn is closed and will be freed on return. reason says why. */
+	void (*closed)(struct conn *c, const char *reason);
+};
+
+struct conn_params {
+	SSL_CTX *ctx;
+	const struct conn_ops *ops;
+	void *owner;
+	unsigned keepalive_ms, keepalive_timeout_ms, handshake_ms;
+	/* server: accepted identities; client: the server's name */
+	const char *const *allowed;
+	size_t n_allowed;
+	const char *server_name;
+	struct hello hello;	/* client: what to send in HELLO */
+};
+
+struct conn_counters {
+	uint64_t rx_bytes, rx_packets, tx_bytes, tx_packets, drops;
+};
+
+struct conn {
+	uv_loop_t *loop;
+	uv_poll_t poll;
+	uv_timer_t timer;
+	int fd;
+	SSL *ssl;
+	enum conn_state state;
+	bool server;
+	unsigned id;
+	int poll_events;
+	int open_handles;	/* uv handles still to be closed */
+	struct conn_params p;
+
+	char identity[256];	/* verified peer identity */
+	char remote[64];	/* peer's transport address */
+	struct log_ctx log;
+	char close_reason[256];
+
+	uint64_t created_ms, up_since_ms, last_rx_ms;
+	uint64_t rtt_us;	/* last PING round trip */
+	struct conn_counters ctr;
+	struct hello peer_hello;	/* what the peer sent */
+	struct hello welcome;		/* the WELCOME (sent or received) */
+
+	uint8_t *tx;
+	size_t tx_off, tx_len;	/* unsent bytes are tx[tx_off, tx_len) */
+	uint8_t *rx;
+	size_t rx_len;
+
+	void *owner;		/* = p.owner, for the hooks */
+	uint32_t pool_off;	/* server: transfer address offset (0 = none) */
+};
+
+/* Server side: takes ownership of an accepted, connected socket. */
+int conn_accept(uv_loop_t *loop, int fd, const struct sockaddr *sa,
+		const struct conn_params *p, unsigned id, struct conn **out);
+/* Client side: starts a non-blocking connect to sa. */
+int conn_connect(uv_loop_t *loop, const struct sockaddr *sa, socklen_t salen,
+		 const struct conn_params *p, unsigned id, struct conn **out);
+
+/* Starts closing: sends CLOSE (code) if the tunnel got that far, shuts
+ * the connection down, and frees it once libuv has let go (the closed hook
+ * runs then). Safe to call from any hook and more than once. */
+void conn_close(struct conn *c, uint16_t code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Space for a frame payload of up to max bytes in the send queue, or NULL
+ * if the queue is too full (the caller drops or pauses). */
+uint8_t *conn_tx_reserve(struct conn *c, size_t max);
+/* Appends the reserved frame with its len bytes of payload. */
+void conn_tx_commit(struct conn *c, uint8_t type, size_t len);
+/* Queues a DATA frame by copy; returns 0 or -ENOBUFS. */
+int conn_send_data(struct conn *c, const uint8_t *pkt, size_t len);
+/* Hands queued bytes to TLS; call after a batch of commits. */
+void conn_flush(struct conn *c);
+/* Bytes queued and not yet handed to TLS. */
+size_t conn_tx_queued(const struct conn *c);
+
+const char *conn_state_name(enum conn_state s);
+uint64_t conn_now_ms(void);
+
+#endif

@@ -1,0 +1,98 @@
+#include <errno.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "tunnel/pkt.h"
+
+static void pkt__ports(const uint8_t *l4, size_t left, struct pkt_info *pi)
+{
+	switch (pi->proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		if (left >= 4) {
+			pi->sport = (uint16_t)(l4[0] << 8 | l4[1]);
+			pi->dport = (uint16_t)(l4[2] << 8 | l4[3]);
+		}
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		if (left >= 6)	/* echo identifier */
+			pi->sport = (uint16_t)(l4[4] << 8 | l4[5]);
+		break;
+	}
+}
+
+int pkt_parse(const uint8_t *p, size_t len, struct pkt_info *pi)
+{
+	memset(pi, 0, sizeof(*pi));
+	if (len < 1)
+		return -EINVAL;
+	if (p[0] >> 4 == 4) {
+		size_t ihl, tot;
+		uint16_t frag;
+
+		if (len < 20)
+			return -EINVAL;
+		ihl = (size_t)(p[0] & 0x0f) * 4;
+		tot = (size_t)(p[2] << 8 | p[3]);
+		if (ihl < 20 || tot < ihl || tot > len)
+			return -EINVAL;
+		pi->family = AF_INET;
+		pi->src = p + 12;
+		pi->dst = p + 16;
+		pi->proto = p[9];
+		pi->len = (uint16_t)tot;
+		frag = (uint16_t)((p[6] & 0x1f) << 8 | p[7]);
+		if (frag == 0)
+			pkt__ports(p + ihl, tot - ihl, pi);
+		return 0;
+	}
+	if (p[0] >> 4 == 6) {
+		size_t tot, off = 40;
+		uint8_t nh;
+
+		if (len < 40)
+			return -EINVAL;
+		tot = 40 + (size_t)(p[4] << 8 | p[5]);
+		/* Payload length 0 means a jumbogram or a GSO super-packet;
+		 * both are as long as what we were given. */
+		if (tot == 40)
+			tot = len;
+		if (tot > len || tot > 0xffff + 40)
+			return -EINVAL;
+		pi->family = AF_INET6;
+		pi->src = p + 8;
+		pi->dst = p + 24;
+		pi->len = (uint16_t)(tot > 0xffff ? 0xffff : tot);
+		nh = p[6];
+		/* Walk a bounded number of extension headers. */
+		for (int i = 0; i < 8; i++) {
+			if (nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS) {
+				if (off + 8 > tot)
+					return -EINVAL;
+				nh = p[off];
+				off += 8 + (size_t)p[off + 1] * 8;
+			} else if (nh == IPPROTO_FRAGMENT) {
+				uint16_t fo;
+				if (off + 8 > tot)
+					return -EINVAL;
+				fo = (uint16_t)((p[off + 2] << 8 | p[off + 3]) & 0xfff8);
+				nh = p[off];
+				off += 8;
+				if (fo) {
+					pi->proto = nh;
+					return 0;
+				}
+			} else {
+				break;
+			}
+		}
+		if (off > tot)
+			return -EINVAL;
+		pi->proto = nh;
+		pkt__ports(p + off, tot - off, pi);
+		return 0;
+	}
+	return -EINVAL;
+}

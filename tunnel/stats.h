@@ -1,0 +1,65 @@
+/* Counters, each defined once here and rendered everywhere (the stats
+ * socket's text and JSON answers; Prometheus later) from these tables.
+ *
+ * Global counters are process-wide; tunnel counters live in each struct
+ * conn and are also summed into the global table when a tunnel closes so
+ * that totals survive reconnects. */
+#ifndef TUNNEL_STATS_H
+#define TUNNEL_STATS_H
+
+#include <stdint.h>
+
+/* X(name, help) */
+#define STATS_GLOBAL(X) \
+	X(tun_rx_packets, "packets read from the TUN device") \
+	X(tun_rx_bytes, "bytes read from the TUN device") \
+	X(tun_tx_packets, "packets written to the TUN device") \
+	X(tun_tx_bytes, "bytes written to the TUN device") \
+	X(handshakes_ok, "tunnels that completed TLS and hello") \
+	X(handshakes_failed, "tunnel handshakes that failed (any reason)") \
+	X(reconnects, "tunnels re-established after a loss (agent)") \
+	X(tunnels_closed, "tunnels that went down")
+
+/* Why a connection or a packet was refused or dropped. X(name, help) */
+#define STATS_REASONS(X) \
+	X(tls_error, "TLS handshake failed (bad certificate, garbage, wrong CA)") \
+	X(handshake_timeout, "TLS and hello not done within --handshake-timeout") \
+	X(identity_not_allowed, "peer certificate identity not in --allowed-client") \
+	X(bad_version, "no common protocol version") \
+	X(bad_frame, "malformed, unknown or unexpected frame") \
+	X(frame_too_large, "frame length above the protocol maximum") \
+	X(keepalive_timeout, "no frame within --keepalive-timeout") \
+	X(no_tunnel, "packet for which no tunnel is up") \
+	X(no_route, "packet to an address outside the shoot networks") \
+	X(queue_full, "tunnel send queue full") \
+	X(bad_packet, "not a valid IPv4/IPv6 packet") \
+	X(tun_write_error, "the TUN device refused a packet") \
+	X(no_address, "transfer network exhausted")
+
+enum stats_global_id {
+#define X(n, h) STAT_##n,
+	STATS_GLOBAL(X)
+#undef X
+	STAT__MAX
+};
+
+enum stats_reason {
+#define X(n, h) DROP_##n,
+	STATS_REASONS(X)
+#undef X
+	DROP__MAX
+};
+
+struct stats {
+	uint64_t v[STAT__MAX];
+	uint64_t drops[DROP__MAX];
+};
+
+extern struct stats stats;
+extern const char *const stats_global_names[STAT__MAX];
+extern const char *const stats_reason_names[DROP__MAX];
+
+static inline void stats_inc(enum stats_global_id id, uint64_t n) { stats.v[id] += n; }
+static inline void stats_drop(enum stats_reason r) { stats.drops[r]++; }
+
+#endif

@@ -1,0 +1,429 @@
+/* vpn-server: the seed side. Accepts agents' TLS connections, owns the
+ * TUN device into which the shoot networks are routed, and moves packets
+ * between the two. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <openssl/ssl.h>
+
+#include "netlink/nl.h"
+#include "tunnel/cidr.h"
+#include "tunnel/config.h"
+#include "tunnel/conn.h"
+#include "tunnel/ctl.h"
+#include "tunnel/daemon.h"
+#include "tunnel/log.h"
+#include "tunnel/pkt.h"
+#include "tunnel/stats.h"
+#include "tunnel/tls.h"
+#include "tunnel/tunio.h"
+
+enum { SERVER_MAX_CONNS = 1024 };
+
+struct server {
+	struct cfg cfg;
+	uv_loop_t *loop;
+	struct daemon_signals sig;
+	uv_poll_t listen_poll;
+	int listen_fd;
+	SSL_CTX *ctx;
+	struct nl *nl;
+	int tun_fd, tun_ifindex;
+	struct tunio tun;
+	struct ctl ctl;
+	struct addr_pool pool;
+	struct conn_params params;
+	struct conn *conns[SERVER_MAX_CONNS];	/* every conn, any state */
+	size_t nconns;
+	struct conn *by_off[POOL_SIZE];		/* up tunnels by transfer address */
+	struct conn *primary;			/* newest up tunnel: shoot networks go here */
+	unsigned next_id;
+	uint64_t started_ms;
+	bool stopping;
+};
+
+static void server__pick_primary(struct server *s)
+{
+	s->primary = NULL;
+	for (size_t i = 0; i < s->nconns; i++) {
+		struct conn *c = s->conns[i];
+		if (c->state == CONN_UP && (!s->primary || c->up_since_ms >= s->primary->up_since_ms))
+			s->primary = c;
+	}
+}
+
+/* Packets from the seed side: to an agent's transfer address, or into
+ * the shoot networks through the newest tunnel. */
+static struct conn *server__route(struct tunio *t, const uint8_t *pkt, size_t len)
+{
+	struct server *s = t->owner;
+	struct pkt_info pi;
+
+	if (pkt_parse(pkt, len, &pi)) {
+		stats_drop(DROP_bad_packet);
+		return NULL;
+	}
+	if (cidr_contains(&s->cfg.vpn_network, pi.family, pi.dst)) {
+		uint32_t off = (uint32_t)(pi.dst[12] << 24 | pi.dst[13] << 16 | pi.dst[14] << 8 | pi.dst[15]) -
+			       (uint32_t)(s->pool.net.addr[12] << 24 | s->pool.net.addr[13] << 16 |
+					  s->pool.net.addr[14] << 8 | s->pool.net.addr[15]);
+		struct conn *c = off < POOL_SIZE ? s->by_off[off] : NULL;
+		if (!c)
+			stats_drop(DROP_no_tunnel);
+		return c;
+	}
+	if (!cidr_list_match(&s->cfg.shoot_networks, pi.family, pi.dst)) {
+		stats_drop(DROP_no_route);
+		return NULL;
+	}
+	if (!s->primary)
+		stats_drop(DROP_no_tunnel);
+	return s->primary;
+}
+
+/* Packets from an agent: only from the shoot networks or the agent's own
+ * transfer address, and never to another agent's transfer address (the
+ * kernel would route that straight back into a tunnel); anything else is
+ * a spoofing attempt or a bug. */
+static void server__data(struct conn *c, uint8_t *pkt, size_t len)
+{
+	struct server *s = c->owner;
+	struct pkt_info pi;
+	struct in6_addr own;
+
+	if (pkt_parse(pkt, len, &pi)) {
+		c->ctr.drops++;
+		stats_drop(DROP_bad_packet);
+		return;
+	}
+	pool_addr(&s->pool, c->pool_off, &own);
+	if (!cidr_list_match(&s->cfg.shoot_networks, pi.family, pi.src) &&
+	    !(pi.family == AF_INET6 && !memcmp(pi.src, own.s6_addr, 16))) {
+		c->ctr.drops++;
+		stats_drop(DROP_no_route);
+		return;
+	}
+	if (cidr_contains(&s->cfg.vpn_network, pi.family, pi.dst) &&
+	    (memcmp(pi.dst, s->cfg.vpn_network.addr, 15) || pi.dst[15] != (s->cfg.vpn_network.addr[15] | 1))) {
+		c->ctr.drops++;
+		stats_drop(DROP_no_route);
+		return;
+	}
+	if (tunio_write(&s->tun, pkt, pi.len))
+		c->ctr.drops++;
+}
+
+static int server__hello(struct conn *c, const struct hello *h, struct hello *w)
+{
+	struct server *s = c->owner;
+	uint32_t off;
+
+	/* A restarted agent comes back with the same identity before its
+	 * old tunnel timed out: the new one replaces it at once. */
+	for (size_t i = 0; i < s->nconns; i++) {
+		struct conn *o = s->conns[i];
+		if (o != c && o->state == CONN_UP && !strcmp(o->identity, c->identity))
+			conn_close(o, CLOSE_REPLACED, "replaced by tunnel %u from %s", c->id, c->remote);
+	}
+	if (pool_take(&s->pool, &off))
+		return CLOSE_NO_ADDRESS;
+	c->pool_off = off;
+	pool_addr(&s->pool, off, &w->addr);
+	w->has_addr = true;
+	w->prefix = s->pool.net.prefix;
+	w->mtu = (uint16_t)s->cfg.mtu;
+	return 0;
+}
+
+static int server__up(struct conn *c, const struct hello *h)
+{
+	struct server *s = c->owner;
+	char a[INET6_ADDRSTRLEN];
+
+	s->by_off[c->pool_off] = c;
+	server__pick_primary(s);
+	inet_ntop(AF_INET6, &c->welcome.addr, a, sizeof(a));
+	log_info(&c->log, "tunnel up: address %s, agent %s, mtu %u", a,
+		 h->name[0] ? h->name : "-", h->mtu);
+	return 0;
+}
+
+static void server__writable(struct conn *c)
+{
+	struct server *s = c->owner;
+
+	tunio_resume(&s->tun, c);
+}
+
+static void server__closed(struct conn *c, const char *reason)
+{
+	struct server *s = c->owner;
+
+	if (c->pool_off) {
+		if (s->by_off[c->pool_off] == c)
+			s->by_off[c->pool_off] = NULL;
+		pool_release(&s->pool, c->pool_off);
+	}
+	for (size_t i = 0; i < s->nconns; i++) {
+		if (s->conns[i] == c) {
+			s->conns[i] = s->conns[--s->nconns];
+			break;
+		}
+	}
+	tunio_forget(&s->tun, c);
+	server__pick_primary(s);
+	if (s->stopping && s->nconns == 0)
+		uv_stop(s->loop);
+}
+
+static const struct conn_ops server_ops = {
+	.hello = server__hello,
+	.up = server__up,
+	.data = server__data,
+	.writable = server__writable,
+	.closed = server__closed,
+};
+
+static void server__accept(uv_poll_t *h, int status, int events)
+{
+	struct server *s = h->data;
+
+	for (int i = 0; i < 16; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(s->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct conn *c;
+
+		if (fd < 0)
+			return;
+		if (s->nconns == SERVER_MAX_CONNS) {
+			stats_inc(STAT_handshakes_failed, 1);
+			log_warn(NULL, "connection refused: %d connections open", SERVER_MAX_CONNS);
+			close(fd);
+			continue;
+		}
+		if (conn_accept(s->loop, fd, (struct sockaddr *)&ss, &s->params, ++s->next_id, &c)) {
+			close(fd);
+			continue;
+		}
+		/* conn_accept may already have failed the handshake; its closed
+		 * hook runs later from the loop and removes it again. */
+		s->conns[s->nconns++] = c;
+	}
+}
+
+static int server__listen(struct server *s, char *err, size_t errlen)
+{
+	char host[256];
+	uint16_t port;
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_PASSIVE, .ai_socktype = SOCK_STREAM }, *ai;
+	int one = 1, zero = 0, fd;
+
+	cfg_split_hostport(s->cfg.listen, host, sizeof(host), &port);
+	if (getaddrinfo(host, NULL, &hints, &ai)) {
+		snprintf(err, errlen, "--listen: `%s' is not a numeric address", s->cfg.listen);
+		return -EINVAL;
+	}
+	((struct sockaddr_in *)ai->ai_addr)->sin_port = htons(port);	/* same offset in sockaddr_in6 */
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ai->ai_family == AF_INET6)	/* [::] serves IPv4 agents too */
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	}
+	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 128)) {
+		snprintf(err, errlen, "--listen: %s: %s", s->cfg.listen, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return -errno;
+	}
+	freeaddrinfo(ai);
+	s->listen_fd = fd;
+	uv_poll_init_socket(s->loop, &s->listen_poll, fd);
+	s->listen_poll.data = s;
+	uv_poll_start(&s->listen_poll, UV_READABLE, server__accept);
+	return 0;
+}
+
+/* The TUN device, its transfer address and the shoot routes. The routes
+ * and address vanish with the device when we exit. */
+static int server__netdev(struct server *s)
+{
+	struct cidr own = s->cfg.vpn_network;
+	int err;
+
+	own.addr[15] |= 1;
+	if ((err = nl_open(&s->nl)) ||
+	    (err = tun_open(s->nl, s->cfg.dev, &s->tun_fd, &s->tun_ifindex)) ||
+	    (err = nl_link_up(s->nl, s->tun_ifindex, s->cfg.mtu)) ||
+	    (err = nl_addr_add(s->nl, s->tun_ifindex, &own)))
+		goto fail;
+	own.prefix = s->cfg.vpn_network.prefix;	/* the on-link route is implied */
+	for (size_t i = 0; i < s->cfg.shoot_networks.n; i++)
+		if ((err = nl_route_replace(s->nl, s->tun_ifindex, &s->cfg.shoot_networks.v[i], 0)))
+			goto fail;
+	return 0;
+fail:
+	log_error(NULL, "%s: %s", s->cfg.dev, nl_strerror());
+	return err;
+}
+
+static void server__info(struct ctl_out *o, void *owner)
+{
+	struct server *s = owner;
+	char nets[CIDR_LIST_MAX * CIDR_STRLEN] = "", one[CIDR_STRLEN];
+	uint64_t up = 0;
+
+	for (size_t i = 0; i < s->nconns; i++)
+		up += s->conns[i]->state == CONN_UP;
+	for (size_t i = 0; i < s->cfg.shoot_networks.n; i++) {
+		cidr_format(&s->cfg.shoot_networks.v[i], one, sizeof(one));
+		if (i)
+			strcat(nets, ",");
+		strcat(nets, one);
+	}
+	daemon_info_begin(o, "server", s->started_ms);
+	ctl_kv_u64(o, "tunnels_up", up);
+	ctl_kv_u64(o, "connections", s->nconns);
+	ctl_kv_str(o, "listen", s->cfg.listen);
+	ctl_kv_str(o, "dev", s->cfg.dev);
+	ctl_kv_str(o, "shoot_networks", nets);
+	ctl_kv_end(o);
+}
+
+static void server__tunnels(struct ctl_out *o, void *owner)
+{
+	struct server *s = owner;
+	char a[INET6_ADDRSTRLEN];
+
+	ctl_tunnels_begin(o);
+	for (size_t i = 0; i < s->nconns; i++) {
+		struct conn *c = s->conns[i];
+		a[0] = '\0';
+		if (c->pool_off && c->state == CONN_UP)
+			inet_ntop(AF_INET6, &c->welcome.addr, a, sizeof(a));
+		ctl_tunnel_row(o, c, a, 0);
+	}
+	ctl_table_end(o);
+}
+
+static void server__reload(void *owner);
+
+static void server__reload_cmd(struct ctl_out *o, void *owner)
+{
+	struct server *s = owner;
+	SSL_CTX *old = s->ctx;
+
+	server__reload(owner);
+	if (s->ctx == old)
+		ctl_error(o, "reload failed, the old certificates stay in use (see the log)");
+	else
+		ctl_kv_begin(o), ctl_kv_str(o, "reload", "ok"), ctl_kv_end(o);
+}
+
+static const struct ctl_cmd server_cmds[] = {
+	{ "show info", "version, role, uptime, tunnels up", server__info },
+	{ "show tunnels", "one row per tunnel", server__tunnels },
+	{ "show stat", "global counters and drops by reason", ctl_show_stat },
+	{ "reload", "reload certificate, key and CA as SIGHUP does", server__reload_cmd },
+};
+
+/* New handshakes use the new material; tunnels that are up keep theirs
+ * (each SSL holds a reference on the context it was made from). */
+static void server__reload(void *owner)
+{
+	struct server *s = owner;
+	char err[512];
+	SSL_CTX *ctx;
+
+	if (tls_ctx_new(&ctx, true, "", s->cfg.cert, s->cfg.key, s->cfg.ca, err, sizeof(err))) {
+		log_error(NULL, "reload failed, keeping the old certificates: %s", err);
+		return;
+	}
+	SSL_CTX_free(s->ctx);
+	s->ctx = s->params.ctx = ctx;
+	log_info(NULL, "reloaded certificate %s, key %s, CA %s", s->cfg.cert, s->cfg.key, s->cfg.ca);
+}
+
+static void server__stop(void *owner)
+{
+	struct server *s = owner;
+
+	if (s->stopping)
+		return;
+	s->stopping = true;
+	log_info(NULL, "shutting down: closing %zu connections", s->nconns);
+	uv_poll_stop(&s->listen_poll);
+	/* Copy: conn_close may not remove entries now, but be safe. */
+	for (size_t i = s->nconns; i-- > 0;)
+		conn_close(s->conns[i], CLOSE_SHUTDOWN, "server shutting down");
+	if (s->nconns == 0)
+		uv_stop(s->loop);
+}
+
+int main(int argc, char **argv)
+{
+	static struct server srv;
+	struct server *s = &srv;
+	char err[512];
+	int ret = EXIT_RUNTIME;
+
+	daemon_config(&s->cfg, CFG_SERVER, argc, argv);
+	s->loop = uv_default_loop();
+	s->started_ms = conn_now_ms();
+	s->tun_fd = s->listen_fd = -1;
+
+	if (tls_ctx_new(&s->ctx, true, "", s->cfg.cert, s->cfg.key, s->cfg.ca, err, sizeof(err))) {
+		fprintf(stderr, "vpn-server: %s\n", err);
+		return EXIT_USAGE;
+	}
+	pool_init(&s->pool, &s->cfg.vpn_network);
+	s->params = (struct conn_params){
+		.ctx = s->ctx, .ops = &server_ops, .owner = s,
+		.keepalive_ms = s->cfg.keepalive_ms,
+		.keepalive_timeout_ms = s->cfg.keepalive_timeout_ms,
+		.handshake_ms = s->cfg.handshake_timeout_ms,
+		.allowed = s->cfg.allowed, .n_allowed = s->cfg.n_allowed,
+	};
+	if (server__listen(s, err, sizeof(err))) {
+		fprintf(stderr, "vpn-server: %s\n", err);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (ctl_start(&s->ctl, s->loop, s->cfg.stats_socket, server_cmds,
+		      sizeof(server_cmds) / sizeof(server_cmds[0]), s)) {
+		fprintf(stderr, "vpn-server: --stats-socket: %s: cannot listen: %s\n",
+			s->cfg.stats_socket, strerror(errno));
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (server__netdev(s))
+		goto out;
+	tunio_start(&s->tun, s->loop, s->tun_fd, server__route, s);
+	daemon_signals_start(&s->sig, s->loop, server__stop, server__reload, s);
+	log_info(NULL, "vpn-server %s listening on %s, device %s, %zu shoot networks",
+		 TENDRIL_VERSION, s->cfg.listen, s->cfg.dev, s->cfg.shoot_networks.n);
+
+	uv_run(s->loop, UV_RUN_DEFAULT);
+	ret = 0;
+	log_info(NULL, "stopped");
+out:
+	for (size_t i = s->nconns; i-- > 0;)
+		conn_close(s->conns[i], CLOSE_SHUTDOWN, "server shutting down");
+	ctl_stop(&s->ctl);
+	daemon_loop_drain(s->loop);
+	uv_loop_close(s->loop);
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	if (s->tun_fd >= 0)
+		close(s->tun_fd);	/* the device, its address and routes go with it */
+	if (s->nl)
+		nl_close(s->nl);
+	SSL_CTX_free(s->ctx);
+	return ret;
+}

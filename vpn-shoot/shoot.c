@@ -1,0 +1,519 @@
+/* vpn-shoot: the shoot side. Dials every --server, owns a TUN device,
+ * forwards what arrives into the shoot's networks (masqueraded), and
+ * returns each answer through the tunnel its request came from.
+ *
+ * How answers find their way back without a list of the seed's networks:
+ * nftables marks every connection that enters through the TUN device
+ * (ct mark), copies that mark onto each packet of the connection (meta
+ * mark), and a policy rule sends marked packets to a routing table whose
+ * only route is "default dev <tun>". So an answer goes into the tunnel
+ * even when its destination also lies on our own uplink network. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+
+#include "netlink/nl.h"
+#include "tunnel/cidr.h"
+#include "tunnel/config.h"
+#include "tunnel/conn.h"
+#include "tunnel/ctl.h"
+#include "tunnel/daemon.h"
+#include "tunnel/log.h"
+#include "tunnel/pkt.h"
+#include "tunnel/stats.h"
+#include "tunnel/tls.h"
+#include "tunnel/tunio.h"
+
+enum {
+	/* fwmark, routing table and rule priority of the return path; 0x7464
+	 * is "td". The rule must sort before the main table's (32766). */
+	SHOOT_MARK = 0x7464,
+	SHOOT_TABLE = 0x7464,
+	SHOOT_RULE_PRIO = 0x7464,
+	BACKOFF_MIN_MS = 200,
+	/* Replies of a flow go back through the tunnel its request came in
+	 * by; a direct-mapped table of recent flows tells which when several
+	 * tunnels are up (a collision only costs the choice of tunnel). */
+	REPLY_SLOTS = 4096,
+};
+
+struct shoot;
+
+struct link {
+	struct shoot *s;
+	const char *target;
+	char host[256];
+	uint16_t port;
+	uv_timer_t retry;
+	uv_getaddrinfo_t gai;
+	struct conn *conn;
+	unsigned backoff_ms;
+	uint64_t reconnects;
+	bool ever_up;
+};
+
+struct reply_slot {
+	uint64_t key;
+	unsigned conn_id;
+};
+
+struct sysctl_saved {
+	const char *path;
+	char old[32];
+	bool set;
+};
+
+struct shoot {
+	struct cfg cfg;
+	uv_loop_t *loop;
+	struct daemon_signals sig;
+	SSL_CTX *ctx;
+	struct nl *nl;
+	int tun_fd, tun_ifindex;
+	struct tunio tun;
+	struct ctl ctl;
+	struct conn_params params;
+	struct link links[CFG_LIST_MAX];
+	size_t nlinks;
+	unsigned next_id;
+	uint64_t started_ms;
+	bool stopping, rules_added, nft_added;
+	char nft_table[32];
+	char egress[IF_NAMESIZE];
+	struct sysctl_saved sysctls[2];
+	struct reply_slot replies[REPLY_SLOTS];
+};
+
+static void link__start(struct link *l);
+
+/* A flow key that is the same for a packet and for its answer. */
+static uint64_t shoot__flow_key(const struct pkt_info *pi, bool reverse)
+{
+	size_t alen = pi->family == AF_INET ? 4 : 16;
+	const uint8_t *a = reverse ? pi->dst : pi->src, *b = reverse ? pi->src : pi->dst;
+	uint16_t pa = reverse ? pi->dport : pi->sport, pb = reverse ? pi->sport : pi->dport;
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+
+	if (pi->proto == IPPROTO_ICMP || pi->proto == IPPROTO_ICMPV6)
+		pa = pb = pi->sport;	/* the echo id, same both ways */
+	for (size_t i = 0; i < alen; i++)
+		h = (h ^ a[i]) * 1099511628211ULL;
+	for (size_t i = 0; i < alen; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	h = (h ^ pi->proto) * 1099511628211ULL;
+	h = (h ^ pa) * 1099511628211ULL;
+	return (h ^ pb) * 1099511628211ULL;
+}
+
+static struct conn *shoot__conn_by_id(struct shoot *s, unsigned id)
+{
+	for (size_t i = 0; i < s->nlinks; i++)
+		if (s->links[i].conn && s->links[i].conn->id == id && s->links[i].conn->state == CONN_UP)
+			return s->links[i].conn;
+	return NULL;
+}
+
+/* Packets leaving the shoot side: answers (and ICMP errors) towards the
+ * seed. With one tunnel up it takes them all; with several, the one the
+ * flow came in by. */
+static struct conn *shoot__route(struct tunio *t, const uint8_t *pkt, size_t len)
+{
+	struct shoot *s = t->owner;
+	struct conn *first = NULL, *c;
+	struct pkt_info pi;
+	unsigned up = 0;
+
+	for (size_t i = 0; i < s->nlinks; i++) {
+		if (s->links[i].conn && s->links[i].conn->state == CONN_UP) {
+			up++;
+			if (!first)
+				first = s->links[i].conn;
+		}
+	}
+	if (!up) {
+		stats_drop(DROP_no_tunnel);
+		return NULL;
+	}
+	if (up == 1)
+		return first;
+	if (pkt_parse(pkt, len, &pi)) {
+		stats_drop(DROP_bad_packet);
+		return NULL;
+	}
+	uint64_t key = shoot__flow_key(&pi, true);
+	struct reply_slot *r = &s->replies[key % REPLY_SLOTS];
+	c = r->key == key ? shoot__conn_by_id(s, r->conn_id) : NULL;
+	return c ? c : first;
+}
+
+static void shoot__data(struct conn *c, uint8_t *pkt, size_t len)
+{
+	struct link *l = c->owner;
+	struct shoot *s = l->s;
+	struct pkt_info pi;
+
+	if (pkt_parse(pkt, len, &pi)) {
+		c->ctr.drops++;
+		stats_drop(DROP_bad_packet);
+		return;
+	}
+	if (s->nlinks > 1) {
+		uint64_t key = shoot__flow_key(&pi, false);
+		s->replies[key % REPLY_SLOTS] = (struct reply_slot){ key, c->id };
+	}
+	if (tunio_write(&s->tun, pkt, pi.len))
+		c->ctr.drops++;
+}
+
+static int shoot__up(struct conn *c, const struct hello *w)
+{
+	struct link *l = c->owner;
+	struct shoot *s = l->s;
+	char a[INET6_ADDRSTRLEN] = "-";
+	struct cidr addr = { .family = AF_INET6, .prefix = w->prefix };
+
+	if (!w->has_addr) {
+		log_error(&c->log, "the server assigned no transfer address");
+		return -EPROTO;
+	}
+	memcpy(addr.addr, w->addr.s6_addr, 16);
+	inet_ntop(AF_INET6, &w->addr, a, sizeof(a));
+	if (nl_addr_add(s->nl, s->tun_ifindex, &addr)) {
+		log_error(&c->log, "cannot add %s/%u to %s: %s", a, w->prefix, s->cfg.dev, nl_strerror());
+		return -EIO;
+	}
+	if (l->ever_up) {
+		l->reconnects++;
+		stats_inc(STAT_reconnects, 1);
+	}
+	l->ever_up = true;
+	l->backoff_ms = BACKOFF_MIN_MS;
+	log_info(&c->log, "tunnel up: address %s/%u, server mtu %u", a, w->prefix, w->mtu);
+	return 0;
+}
+
+static void shoot__writable(struct conn *c)
+{
+	struct link *l = c->owner;
+
+	tunio_resume(&l->s->tun, c);
+}
+
+/* Exponential backoff with jitter: the next attempt in [b/2, b], then b
+ * doubles up to --reconnect-max, so that a seed's worth of agents do not
+ * reconnect in lock-step after a server restart. */
+static void link__schedule(struct link *l)
+{
+	unsigned b = l->backoff_ms, wait;
+	uint32_t r = 0;
+
+	RAND_bytes((unsigned char *)&r, sizeof(r));
+	wait = b / 2 + (b / 2 ? r % (b / 2 + 1) : 0);
+	l->backoff_ms = b * 2 > l->s->cfg.reconnect_max_ms ? l->s->cfg.reconnect_max_ms : b * 2;
+	log_debug(NULL, "server %s: next attempt in %u ms", l->target, wait);
+	uv_timer_start(&l->retry, (uv_timer_cb)link__start, wait, 0);
+}
+
+static void shoot__closed(struct conn *c, const char *reason)
+{
+	struct link *l = c->owner;
+	struct shoot *s = l->s;
+
+	l->conn = NULL;
+	tunio_forget(&s->tun, c);
+	if (!s->stopping) {
+		link__schedule(l);
+		return;
+	}
+	for (size_t i = 0; i < s->nlinks; i++)
+		if (s->links[i].conn)
+			return;
+	uv_stop(s->loop);
+}
+
+static const struct conn_ops shoot_ops = {
+	.up = shoot__up,
+	.data = shoot__data,
+	.writable = shoot__writable,
+	.closed = shoot__closed,
+};
+
+static void link__resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
+{
+	struct link *l = req->data;
+	struct shoot *s = l->s;
+	struct conn_params p = s->params;
+	int err;
+
+	if (s->stopping) {
+		uv_freeaddrinfo(ai);
+		return;
+	}
+	if (status < 0 || !ai) {
+		log_warn(NULL, "server %s: cannot resolve %s: %s", l->target, l->host, uv_strerror(status));
+		link__schedule(l);
+		return;
+	}
+	((struct sockaddr_in *)ai->ai_addr)->sin_port = htons(l->port);
+	p.owner = l;
+	err = conn_connect(s->loop, ai->ai_addr, ai->ai_addrlen, &p, ++s->next_id, &l->conn);
+	uv_freeaddrinfo(ai);
+	if (err) {
+		log_warn(NULL, "server %s: cannot connect: %s", l->target, strerror(-err));
+		link__schedule(l);
+	}
+}
+
+static void link__start(struct link *l)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
+
+	l->gai.data = l;
+	if (uv_getaddrinfo(l->s->loop, &l->gai, link__resolved, l->host, NULL, &hints))
+		link__schedule(l);
+}
+
+static int shoot__sysctl(struct shoot *s, int i, const char *path, const char *v)
+{
+	struct sysctl_saved *ss = &s->sysctls[i];
+	int err = sysctl_set(path, v, ss->old, sizeof(ss->old));
+
+	if (err) {
+		log_error(NULL, "sysctl %s=%s: %s", path, v, nl_strerror());
+		return err;
+	}
+	ss->path = path;
+	ss->set = strcmp(ss->old, v) != 0;
+	return 0;
+}
+
+/* Device, forwarding, masquerade and the return path. */
+static int shoot__netdev(struct shoot *s)
+{
+	char path[128];
+	struct cidr any4 = { .family = AF_INET }, any6 = { .family = AF_INET6 };
+	struct nft_shoot nft = { .table = s->nft_table, .tun = s->cfg.dev, .mark = SHOOT_MARK };
+	int err;
+
+	if ((err = nl_open(&s->nl)) ||
+	    (err = tun_open(s->nl, s->cfg.dev, &s->tun_fd, &s->tun_ifindex)) ||
+	    (err = nl_link_up(s->nl, s->tun_ifindex, s->cfg.mtu)))
+		goto fail;
+	if (s->cfg.egress_dev)
+		snprintf(s->egress, sizeof(s->egress), "%s", s->cfg.egress_dev);
+	else if (nl_default_dev(s->nl, s->egress))
+		s->egress[0] = '\0';	/* no default route: masquerade on any device */
+	nft.egress = s->egress[0] ? s->egress : NULL;
+	if ((err = shoot__sysctl(s, 0, "net/ipv4/ip_forward", "1")) ||
+	    (err = shoot__sysctl(s, 1, "net/ipv6/conf/all/forwarding", "1")))
+		return err;
+	/* Reverse-path filtering looks up the source of a packet from the
+	 * tunnel with its mark, finding the tunnel's table, not the uplink. */
+	snprintf(path, sizeof(path), "net/ipv4/conf/%s/src_valid_mark", s->cfg.dev);
+	if ((err = sysctl_set(path, "1", NULL, 0)))
+		goto fail;
+	if ((err = nft_shoot_setup(&nft)))
+		goto fail;
+	s->nft_added = true;
+	if ((err = nl_rule_add(s->nl, AF_INET, SHOOT_MARK, SHOOT_TABLE, SHOOT_RULE_PRIO)) ||
+	    (err = nl_rule_add(s->nl, AF_INET6, SHOOT_MARK, SHOOT_TABLE, SHOOT_RULE_PRIO)))
+		goto fail;
+	s->rules_added = true;
+	if ((err = nl_route_replace(s->nl, s->tun_ifindex, &any4, SHOOT_TABLE)) ||
+	    (err = nl_route_replace(s->nl, s->tun_ifindex, &any6, SHOOT_TABLE)))
+		goto fail;
+	return 0;
+fail:
+	log_error(NULL, "%s: %s", s->cfg.dev, nl_strerror());
+	return err;
+}
+
+static void shoot__netdev_cleanup(struct shoot *s)
+{
+	if (s->rules_added) {
+		nl_rule_del(s->nl, AF_INET, SHOOT_MARK, SHOOT_TABLE, SHOOT_RULE_PRIO);
+		nl_rule_del(s->nl, AF_INET6, SHOOT_MARK, SHOOT_TABLE, SHOOT_RULE_PRIO);
+	}
+	if (s->nft_added)
+		nft_table_del(s->nft_table);
+	for (int i = 0; i < 2; i++)
+		if (s->sysctls[i].set)
+			sysctl_set(s->sysctls[i].path, s->sysctls[i].old, NULL, 0);
+}
+
+static unsigned shoot__tunnels_up(const struct shoot *s)
+{
+	unsigned up = 0;
+
+	for (size_t i = 0; i < s->nlinks; i++)
+		up += s->links[i].conn && s->links[i].conn->state == CONN_UP;
+	return up;
+}
+
+static void shoot__info(struct ctl_out *o, void *owner)
+{
+	struct shoot *s = owner;
+
+	daemon_info_begin(o, "shoot", s->started_ms);
+	ctl_kv_u64(o, "tunnels_up", shoot__tunnels_up(s));
+	ctl_kv_u64(o, "servers", s->nlinks);
+	ctl_kv_str(o, "dev", s->cfg.dev);
+	ctl_kv_str(o, "egress_dev", s->egress[0] ? s->egress : "any");
+	ctl_kv_end(o);
+}
+
+static void shoot__tunnels(struct ctl_out *o, void *owner)
+{
+	struct shoot *s = owner;
+	char a[INET6_ADDRSTRLEN];
+
+	ctl_tunnels_begin(o);
+	for (size_t i = 0; i < s->nlinks; i++) {
+		struct conn *c = s->links[i].conn;
+		if (!c)
+			continue;
+		a[0] = '\0';
+		if (c->state == CONN_UP)
+			inet_ntop(AF_INET6, &c->welcome.addr, a, sizeof(a));
+		ctl_tunnel_row(o, c, a, s->links[i].reconnects);
+	}
+	ctl_table_end(o);
+}
+
+static void shoot__reload(void *owner);
+
+static void shoot__reload_cmd(struct ctl_out *o, void *owner)
+{
+	struct shoot *s = owner;
+	SSL_CTX *old = s->ctx;
+
+	shoot__reload(owner);
+	if (s->ctx == old)
+		ctl_error(o, "reload failed, the old certificates stay in use (see the log)");
+	else
+		ctl_kv_begin(o), ctl_kv_str(o, "reload", "ok"), ctl_kv_end(o);
+}
+
+static const struct ctl_cmd shoot_cmds[] = {
+	{ "show info", "version, role, uptime, tunnels up", shoot__info },
+	{ "show tunnels", "one row per tunnel", shoot__tunnels },
+	{ "show stat", "global counters and drops by reason", ctl_show_stat },
+	{ "reload", "reload certificate, key and CA as SIGHUP does", shoot__reload_cmd },
+};
+
+static void shoot__reload(void *owner)
+{
+	struct shoot *s = owner;
+	char err[512];
+	SSL_CTX *ctx;
+
+	if (tls_ctx_new(&ctx, false, "", s->cfg.cert, s->cfg.key, s->cfg.ca, err, sizeof(err))) {
+		log_error(NULL, "reload failed, keeping the old certificates: %s", err);
+		return;
+	}
+	SSL_CTX_free(s->ctx);
+	s->ctx = s->params.ctx = ctx;
+	log_info(NULL, "reloaded certificate %s, key %s, CA %s", s->cfg.cert, s->cfg.key, s->cfg.ca);
+}
+
+static void shoot__stop(void *owner)
+{
+	struct shoot *s = owner;
+	bool any = false;
+
+	if (s->stopping)
+		return;
+	s->stopping = true;
+	log_info(NULL, "shutting down");
+	for (size_t i = 0; i < s->nlinks; i++) {
+		uv_timer_stop(&s->links[i].retry);
+		if (s->links[i].conn) {
+			any = true;
+			conn_close(s->links[i].conn, CLOSE_SHUTDOWN, "agent shutting down");
+		}
+	}
+	if (!any)
+		uv_stop(s->loop);
+}
+
+int main(int argc, char **argv)
+{
+	static struct shoot sh;
+	struct shoot *s = &sh;
+	char err[512], hostname[HELLO_NAME_MAX + 1] = "";
+	int ret = EXIT_RUNTIME;
+
+	daemon_config(&s->cfg, CFG_SHOOT, argc, argv);
+	s->loop = uv_default_loop();
+	s->started_ms = conn_now_ms();
+	s->tun_fd = -1;
+	snprintf(s->nft_table, sizeof(s->nft_table), "tendril_%s", s->cfg.dev);
+
+	if (tls_ctx_new(&s->ctx, false, "", s->cfg.cert, s->cfg.key, s->cfg.ca, err, sizeof(err))) {
+		fprintf(stderr, "vpn-shoot: %s\n", err);
+		return EXIT_USAGE;
+	}
+	gethostname(hostname, sizeof(hostname) - 1);
+	s->params = (struct conn_params){
+		.ctx = s->ctx, .ops = &shoot_ops,
+		.keepalive_ms = s->cfg.keepalive_ms,
+		.keepalive_timeout_ms = s->cfg.keepalive_timeout_ms,
+		/* TLS and hello get as long as a silent tunnel: the same
+		 * notion of "the server does not answer". */
+		.handshake_ms = s->cfg.keepalive_timeout_ms,
+		.server_name = s->cfg.server_name,
+		.hello = { .version_min = PROTO_VERSION, .version_max = PROTO_VERSION,
+			   .caps = CAP_ALL, .mtu = (uint16_t)s->cfg.mtu },
+	};
+	snprintf(s->params.hello.name, sizeof(s->params.hello.name), "%s", hostname);
+	for (size_t i = 0; i < s->cfg.n_servers; i++) {
+		struct link *l = &s->links[s->nlinks++];
+		l->s = s;
+		l->target = s->cfg.servers[i];
+		l->backoff_ms = BACKOFF_MIN_MS;
+		cfg_split_hostport(l->target, l->host, sizeof(l->host), &l->port);
+		uv_timer_init(s->loop, &l->retry);
+		l->retry.data = l;
+	}
+	if (ctl_start(&s->ctl, s->loop, s->cfg.stats_socket, shoot_cmds,
+		      sizeof(shoot_cmds) / sizeof(shoot_cmds[0]), s)) {
+		fprintf(stderr, "vpn-shoot: --stats-socket: %s: cannot listen: %s\n",
+			s->cfg.stats_socket, strerror(errno));
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (shoot__netdev(s))
+		goto out;
+	tunio_start(&s->tun, s->loop, s->tun_fd, shoot__route, s);
+	daemon_signals_start(&s->sig, s->loop, shoot__stop, shoot__reload, s);
+	log_info(NULL, "vpn-shoot %s on %s, %zu servers, egress %s", TENDRIL_VERSION, s->cfg.dev,
+		 s->nlinks, s->egress[0] ? s->egress : "any device");
+	for (size_t i = 0; i < s->nlinks; i++)
+		link__start(&s->links[i]);
+
+	uv_run(s->loop, UV_RUN_DEFAULT);
+	ret = 0;
+	log_info(NULL, "stopped");
+out:
+	for (size_t i = 0; i < s->nlinks; i++)
+		if (s->links[i].conn)
+			conn_close(s->links[i].conn, CLOSE_SHUTDOWN, "agent shutting down");
+	ctl_stop(&s->ctl);
+	s->stopping = true;
+	daemon_loop_drain(s->loop);
+	uv_loop_close(s->loop);
+	if (s->nl)
+		shoot__netdev_cleanup(s);
+	if (s->tun_fd >= 0)
+		close(s->tun_fd);
+	if (s->nl)
+		nl_close(s->nl);
+	SSL_CTX_free(s->ctx);
+	return ret;
+}
