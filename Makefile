@@ -46,7 +46,7 @@ BINS := $(BUILD)/bin/vpn-server $(BUILD)/bin/vpn-shoot
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all clean test unit e2e demo fuzz fuzz-smoke deps bench
+.PHONY: all clean test unit e2e demo fuzz fuzz-smoke fuzz-bins deps bench
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -85,10 +85,10 @@ unit: $(UNIT_BINS)
 e2e: all
 	@BIN=$(abspath $(BUILD)/bin) tests/e2e/run.sh
 
-fuzz-smoke:
+fuzz-smoke: fuzz-bins
 	@tools/fuzz.sh smoke
 
-fuzz:
+fuzz: fuzz-bins
 	@tools/fuzz.sh run
 
 # The full suite: the normal build, then the same unit and end-to-end tests
@@ -101,3 +101,17 @@ demo: deps all
 
 clean:
 	rm -rf build
+
+# libFuzzer targets: tests/fuzz/fuzz_<name>.c, each compiled with the
+# tunnel sources it exercises (clang only).
+FUZZ_CC    ?= clang
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_FLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined \
+              -fno-sanitize-recover=all $(shell pkg-config --cflags libuv openssl 2>/dev/null)
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(TUNNEL_SRC)
+	@mkdir -p $(dir $@)
+	$(call say,FUZZCC,$@)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(TUNNEL_SRC) $(LDLIBS)
+
+fuzz-bins: $(FUZZ_BINS)

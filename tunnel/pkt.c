@@ -96,3 +96,12 @@ int pkt_parse(const uint8_t *p, size_t len, struct pkt_info *pi)
 	}
 	return -EINVAL;
 }
+
+bool pkt_link_scoped(const struct pkt_info *pi)
+{
+	const uint8_t *d = pi->dst;
+
+	if (pi->family == AF_INET)
+		return (d[0] & 0xf0) == 0xe0 || (d[0] == 255 && d[1] == 255 && d[2] == 255 && d[3] == 255);
+	return d[0] == 0xff || (d[0] == 0xfe && (d[1] & 0xc0) == 0x80);
+}

@@ -2,6 +2,7 @@
 #ifndef TUNNEL_PKT_H
 #define TUNNEL_PKT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,5 +18,11 @@ struct pkt_info {
  * header (wrong version, short header, length field beyond len). Ports
  * are 0 for fragments after the first and for other protocols. */
 int pkt_parse(const uint8_t *p, size_t len, struct pkt_info *pi);
+
+/* True for a destination that only means something on this link
+ * (multicast, IPv6 link-local, IPv4 limited broadcast): the kernel sends
+ * such packets (router solicitations, MLD) on any device, but they never
+ * cross the tunnel. */
+bool pkt_link_scoped(const struct pkt_info *pi);
 
 #endif

@@ -67,6 +67,10 @@ static struct conn *server__route(struct tunio *t, const uint8_t *pkt, size_t le
 		stats_drop(DROP_bad_packet);
 		return NULL;
 	}
+	if (pkt_link_scoped(&pi)) {
+		stats_drop(DROP_link_scoped);
+		return NULL;
+	}
 	if (cidr_contains(&s->cfg.vpn_network, pi.family, pi.dst)) {
 		uint32_t off = (uint32_t)(pi.dst[12] << 24 | pi.dst[13] << 16 | pi.dst[14] << 8 | pi.dst[15]) -
 			       (uint32_t)(s->pool.net.addr[12] << 24 | s->pool.net.addr[13] << 16 |

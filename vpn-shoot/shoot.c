@@ -128,6 +128,16 @@ static struct conn *shoot__route(struct tunio *t, const uint8_t *pkt, size_t len
 	struct conn *first = NULL, *c;
 	struct pkt_info pi;
 	unsigned up = 0;
+	uint64_t key;
+
+	if (pkt_parse(pkt, len, &pi)) {
+		stats_drop(DROP_bad_packet);
+		return NULL;
+	}
+	if (pkt_link_scoped(&pi)) {
+		stats_drop(DROP_link_scoped);
+		return NULL;
+	}
 
 	for (size_t i = 0; i < s->nlinks; i++) {
 		if (s->links[i].conn && s->links[i].conn->state == CONN_UP) {
@@ -142,11 +152,7 @@ static struct conn *shoot__route(struct tunio *t, const uint8_t *pkt, size_t len
 	}
 	if (up == 1)
 		return first;
-	if (pkt_parse(pkt, len, &pi)) {
-		stats_drop(DROP_bad_packet);
-		return NULL;
-	}
-	uint64_t key = shoot__flow_key(&pi, true);
+	key = shoot__flow_key(&pi, true);
 	struct reply_slot *r = &s->replies[key % REPLY_SLOTS];
 	c = r->key == key ? shoot__conn_by_id(s, r->conn_id) : NULL;
 	return c ? c : first;
