@@ -41,7 +41,7 @@ TUNNEL_OBJ  := $(TUNNEL_SRC:%.c=$(BUILD)/obj/%.o)
 NETLINK_OBJ := $(NETLINK_SRC:%.c=$(BUILD)/obj/%.o)
 LIBS        := $(BUILD)/lib/libtunnel.a $(BUILD)/lib/libnetlink.a
 
-BINS := $(BUILD)/bin/vpn-server $(BUILD)/bin/vpn-shoot
+BINS := $(BUILD)/bin/vpn-server $(BUILD)/bin/vpn-shoot $(BUILD)/bin/vpnctl
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -68,6 +68,10 @@ $(BUILD)/bin/vpn-server: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard vpn-server/*
 $(BUILD)/bin/vpn-shoot: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard vpn-shoot/*.c)) $(LIBS)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bin/vpnctl: $(BUILD)/obj/vpnctl/vpnctl.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^
 
 # Unit tests link only the modules they test (and cmocka).
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBS)

@@ -202,6 +202,8 @@ void conn_close(struct conn *c, uint16_t code, const char *fmt, ...)
 	vsnprintf(c->close_reason, sizeof(c->close_reason), fmt, ap);
 	va_end(ap);
 
+	/* Closed from here on: a send error below must not close us again. */
+	c->state = CONN_CLOSED;
 	if (was == CONN_HELLO || was == CONN_UP) {
 		uint8_t buf[2 + CLOSE_REASON_MAX];
 		int n = close_encode(code, c->close_reason, buf, sizeof(buf));
@@ -219,7 +221,6 @@ void conn_close(struct conn *c, uint16_t code, const char *fmt, ...)
 		log_warn(&c->log, "%s", c->close_reason);
 	}
 	ERR_clear_error();
-	c->state = CONN_CLOSED;
 	uv_poll_stop(&c->poll);
 	uv_timer_stop(&c->timer);
 	uv_close((uv_handle_t *)&c->poll, conn__handle_closed);

@@ -402,6 +402,17 @@ int ctl_start(struct ctl *c, uv_loop_t *loop, const char *path,
 	uv_pipe_init(loop, &c->server, 0);
 	c->server.data = c;
 	c->open = true;
+	/* The default lives in /run/vpn-*/, which a fresh container lacks:
+	 * create the last directory level (0700), nothing further up. */
+	{
+		char dir[sizeof(c->path)], *slash;
+		snprintf(dir, sizeof(dir), "%s", path);
+		if ((slash = strrchr(dir, '/')) && slash != dir) {
+			*slash = '\0';
+			if (mkdir(dir, 0700) && errno != EEXIST)
+				return -errno;
+		}
+	}
 	/* A socket file left by a crash would make bind fail. */
 	unlink(path);
 	/* umask then chmod: the socket is never reachable by others, not even
