@@ -402,7 +402,7 @@ int ctl_start(struct ctl *c, uv_loop_t *loop, const char *path,
 	uv_pipe_init(loop, &c->server, 0);
 	c->server.data = c;
 	c->open = true;
-	/* The default lives in /run/vpn-*/, which a fresh container lacks:
+	/* The default lives in /run/vpn-server or /run/vpn-shoot, which a fresh container lacks:
 	 * create the last directory level (0700), nothing further up. */
 	{
 		char dir[sizeof(c->path)], *slash;
