@@ -494,6 +494,29 @@ int nl_addr_add(struct nl *nl, int ifindex, const struct cidr *c)
 	return 0;
 }
 
+int nl_addr_del(struct nl *nl, int ifindex, const struct cidr *c)
+{
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	char name[IF_NAMESIZE], cs[INET6_ADDRSTRLEN + 8];
+	int err;
+
+	nlh = nl_msg(nl, RTM_DELADDR, 0);
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = c->family;
+	ifa->ifa_prefixlen = c->prefix;
+	ifa->ifa_index = ifindex;
+	mnl_attr_put(nlh, IFA_LOCAL, nl_addr_len(c->family), c->addr);
+	err = nl_talk(nl, NULL, NULL);
+	if (err == -EADDRNOTAVAIL)
+		err = -ENOENT;
+	if (err < 0)
+		return nl__fail(err, "removing address %s from %s",
+				nl_cidr_str(c, cs, sizeof(cs)),
+				nl_ifname(ifindex, name));
+	return 0;
+}
+
 /* ---- routes ---- */
 
 static uint32_t nl_table(uint32_t table)

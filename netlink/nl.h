@@ -38,6 +38,8 @@ int nl_link_del(struct nl *nl, const char *name);
  * address is not an error. IPv6 addresses are added with nodad so they
  * are usable at once. */
 int nl_addr_add(struct nl *nl, int ifindex, const struct cidr *c);
+/* Removes it again; -ENOENT if it is not there. */
+int nl_addr_del(struct nl *nl, int ifindex, const struct cidr *c);
 
 /* Adds or replaces the route dst dev ifindex in table (0 = main). */
 int nl_route_replace(struct nl *nl, int ifindex, const struct cidr *dst,

@@ -56,6 +56,7 @@ struct link {
 	unsigned backoff_ms;
 	uint64_t reconnects;
 	bool ever_up;
+	struct cidr addr;	/* transfer address we hold for this server */
 };
 
 struct reply_slot {
@@ -190,6 +191,12 @@ static int shoot__up(struct conn *c, const struct hello *w)
 	}
 	memcpy(addr.addr, w->addr.s6_addr, 16);
 	inet_ntop(AF_INET6, &w->addr, a, sizeof(a));
+	/* A server that restarted may assign another address: the old one
+	 * would otherwise linger on the device and might be given to
+	 * another agent. */
+	if (l->addr.family && memcmp(&l->addr, &addr, sizeof(addr)))
+		nl_addr_del(s->nl, s->tun_ifindex, &l->addr);
+	l->addr = addr;
 	if (nl_addr_add(s->nl, s->tun_ifindex, &addr)) {
 		log_error(&c->log, "cannot add %s/%u to %s: %s", a, w->prefix, s->cfg.dev, nl_strerror());
 		return -EIO;
