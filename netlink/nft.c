@@ -371,10 +371,17 @@ static void nft_rule_mark_from_tun(struct nft_rb *rb,
 	nft_ct_set(rb, NFT_CT_MARK);
 }
 
-/* ct mark MARK meta mark set MARK */
+/* ct direction reply ct mark MARK meta mark set MARK
+ *
+ * Only answers get the mark: a request from the tunnel carrying it would
+ * be routed by the tunnel's table straight back into the tunnel. */
 static void nft_rule_restore_mark(struct nft_rb *rb,
 				  const struct nft_shoot *cfg)
 {
+	const uint8_t reply = 1;	/* IP_CT_DIR_REPLY */
+
+	nft_ct_load(rb, NFT_CT_DIRECTION);
+	nft_cmp(rb, NFT_CMP_EQ, &reply, sizeof(reply));
 	nft_ct_mark_is(rb, cfg->mark);
 	nft_immediate(rb, &cfg->mark, sizeof(cfg->mark));
 	nft_meta_set(rb, NFT_META_MARK);

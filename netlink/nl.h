@@ -67,9 +67,9 @@ int sysctl_set(const char *path, const char *value, char *old, size_t oldlen);
 /* The shoot side's nftables table "inet <table>", created in one batch
  * that first deletes a table of that name (left by a crash):
  *   - prerouting (filter, mangle priority): packets in from tun get
- *     ct mark = mark; packets of a connection with that ct mark get
- *     meta mark = mark (so replies are routed back into the tunnel by a
- *     fwmark rule, whatever their destination);
+ *     ct mark = mark; packets in the reply direction of a connection
+ *     with that ct mark get meta mark = mark (so answers are routed back
+ *     into the tunnel by a fwmark rule, whatever their destination);
  *   - output (route hook, mangle priority): the same restore of the mark,
  *     for answers generated on this host;
  *   - forward (filter): TCP MSS clamped to the route MTU for SYNs;

@@ -87,7 +87,7 @@ struct shoot {
 	bool stopping, rules_added, nft_added;
 	char nft_table[32];
 	char egress[IF_NAMESIZE];
-	struct sysctl_saved sysctls[2];
+	struct sysctl_saved sysctls[3];
 	struct reply_slot replies[REPLY_SLOTS];
 };
 
@@ -326,10 +326,16 @@ static int shoot__netdev(struct shoot *s)
 	if ((err = shoot__sysctl(s, 0, "net/ipv4/ip_forward", "1")) ||
 	    (err = shoot__sysctl(s, 1, "net/ipv6/conf/all/forwarding", "1")))
 		return err;
-	/* Reverse-path filtering looks up the source of a packet from the
-	 * tunnel with its mark, finding the tunnel's table, not the uplink. */
-	snprintf(path, sizeof(path), "net/ipv4/conf/%s/src_valid_mark", s->cfg.dev);
-	if ((err = sysctl_set(path, "1", NULL, 0)))
+	/* A request from the tunnel carries a seed source address that our
+	 * main table may route elsewhere (even onto our own uplink), and the
+	 * TUN device has no IPv4 address, for which the kernel fails both
+	 * strict and loose reverse-path checks. So the check is off for the
+	 * TUN device: the kernel applies the larger of "all" and the
+	 * device's value, so "all" goes to 0 as well, which leaves every other
+	 * device at its own setting. (Gardener's vpn2 sets 0 everywhere.) */
+	snprintf(path, sizeof(path), "net/ipv4/conf/%s/rp_filter", s->cfg.dev);
+	if ((err = sysctl_set(path, "0", NULL, 0)) ||
+	    (err = shoot__sysctl(s, 2, "net/ipv4/conf/all/rp_filter", "0")))
 		goto fail;
 	if ((err = nft_shoot_setup(&nft)))
 		goto fail;
@@ -355,7 +361,7 @@ static void shoot__netdev_cleanup(struct shoot *s)
 	}
 	if (s->nft_added)
 		nft_table_del(s->nft_table);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		if (s->sysctls[i].set)
 			sysctl_set(s->sysctls[i].path, s->sysctls[i].old, NULL, 0);
 }
