@@ -365,8 +365,8 @@ static int cfg__validate(struct cfg *c, char *err, size_t errlen)
 	return 0;
 }
 
-int cfg_parse(struct cfg *c, enum cfg_role role, int argc, char **argv,
-	      char **envp, char *err, size_t errlen)
+static int cfg__parse(struct cfg *c, enum cfg_role role, int argc, char **argv,
+		      char **envp, char *err, size_t errlen)
 {
 	struct option lopts[N_OPTS + 3];
 	bool reset[N_OPTS];
@@ -376,6 +376,17 @@ int cfg_parse(struct cfg *c, enum cfg_role role, int argc, char **argv,
 
 	cfg__defaults(c, role);
 	err[0] = '\0';
+	/* --help and --version work whatever the environment holds. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			c->action = CFG_HELP;
+			return 0;
+		}
+		if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
+			c->action = CFG_VERSION;
+			return 0;
+		}
+	}
 
 	/* Environment first, so flags override it. */
 	for (size_t i = 0; i < N_OPTS; i++) {
@@ -427,6 +438,19 @@ int cfg_parse(struct cfg *c, enum cfg_role role, int argc, char **argv,
 	if (optind < argc)
 		return snprintf(err, errlen, "%s: unexpected argument (options start with --)", argv[optind]), -EINVAL;
 	return cfg__validate(c, err, errlen);
+}
+
+int cfg_parse(struct cfg *c, enum cfg_role role, int argc, char **argv,
+	      char **envp, char *err, size_t errlen)
+{
+	int ret = cfg__parse(c, role, argc, argv, envp, err, errlen);
+
+	/* The message quotes what the operator gave us, which may hold a
+	 * newline (a ConfigMap value): keep it one line. */
+	for (char *p = err; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return ret;
 }
 
 void cfg_usage(enum cfg_role role, FILE *out)

@@ -268,8 +268,11 @@ static void ctl__one(const struct ctl_cmd *cmds, size_t ncmds, void *owner,
 	if (o->json)
 		nw--;
 	for (size_t i = 0; i < nw; i++) {
-		if (strlen(norm) + strlen(words[i]) + 2 > sizeof(norm))
+		if (strlen(norm) + strlen(words[i]) + 2 > sizeof(norm)) {
+			/* Too long to be a keyword: keep it from matching one. */
+			snprintf(norm + strlen(norm), sizeof(norm) - strlen(norm), " ...");
 			break;
+		}
 		if (i)
 			strcat(norm, " ");
 		strcat(norm, words[i]);
@@ -287,7 +290,7 @@ static void ctl__one(const struct ctl_cmd *cmds, size_t ncmds, void *owner,
 			cmds[i].fn(o, owner);
 	}
 	/* The empty line ends the answer; an answer never has one inside. */
-	if (o->len == start || o->buf[o->len - 1] != '\n')
+	if (o->len > start && o->buf[o->len - 1] != '\n')
 		ctl__append(o, "\n", 1);
 	ctl__append(o, "\n", 1);
 }

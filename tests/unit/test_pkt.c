@@ -1,0 +1,413 @@
+/* tunnel/pkt: IPv4/IPv6 header parsing on hand-built packets. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <cmocka.h>
+
+#include "tunnel/pkt.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static void put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Writes an IPv4 header of ihl 32-bit words (options zero) followed by
+ * l4len bytes of l4, and returns the total length. frag is the 16-bit
+ * flags + fragment offset field. */
+static size_t ip4(uint8_t *p, uint8_t proto, unsigned ihl, unsigned frag,
+		  const void *l4, size_t l4len)
+{
+	size_t hl = ihl * 4;
+
+	memset(p, 0, hl);
+	p[0] = (uint8_t)(0x40 | ihl);
+	put16(p + 2, (unsigned)(hl + l4len));
+	put16(p + 6, frag);
+	p[8] = 64;
+	p[9] = proto;
+	inet_pton(AF_INET, "10.0.0.1", p + 12);
+	inet_pton(AF_INET, "10.0.0.2", p + 16);
+	memcpy(p + hl, l4, l4len);
+	return hl + l4len;
+}
+
+/* Writes an IPv6 header with next header nh and the payload (extension
+ * headers and transport) and returns the total length. */
+static size_t ip6(uint8_t *p, uint8_t nh, const void *payload, size_t plen)
+{
+	memset(p, 0, 40);
+	p[0] = 0x60;
+	put16(p + 4, (unsigned)plen);
+	p[6] = nh;
+	p[7] = 64;
+	inet_pton(AF_INET6, "fd00::1", p + 8);
+	inet_pton(AF_INET6, "fd00::2", p + 24);
+	memcpy(p + 40, payload, plen);
+	return 40 + plen;
+}
+
+/* An extension header of 8 * (1 + units) bytes at p. */
+static size_t ext(uint8_t *p, uint8_t nh, uint8_t units)
+{
+	memset(p, 0, 8 + (size_t)units * 8);
+	p[0] = nh;
+	p[1] = units;
+	return 8 + (size_t)units * 8;
+}
+
+static size_t frag6(uint8_t *p, uint8_t nh, unsigned offset8, bool more)
+{
+	memset(p, 0, 8);
+	p[0] = nh;
+	put16(p + 2, offset8 << 3 | (more ? 1 : 0));
+	p[7] = 42;	/* identification */
+	return 8;
+}
+
+/* Transport headers: ports 1234 -> 80; ICMP echo with id 0xbeef. */
+static const uint8_t tcp[20] = { 0x04, 0xd2, 0x00, 0x50, [12] = 0x50 };
+static const uint8_t udp[8] = { 0x04, 0xd2, 0x00, 0x35, 0, 8 };
+static const uint8_t icmp_echo[8] = { 8, 0, 0, 0, 0xbe, 0xef, 0, 1 };
+static const uint8_t icmp6_echo[8] = { 128, 0, 0, 0, 0xbe, 0xef, 0, 1 };
+
+/* ---- IPv4 ---- */
+
+static void ipv4_gives_addresses_protocol_ports_and_length(void **state)
+{
+	static const struct {
+		const char *what;
+		uint8_t proto;
+		const uint8_t *l4;
+		size_t l4len;
+		uint16_t sport, dport;
+	} rows[] = {
+		{ "tcp", IPPROTO_TCP, tcp, sizeof(tcp), 1234, 80 },
+		{ "udp", IPPROTO_UDP, udp, sizeof(udp), 1234, 53 },
+		{ "icmp echo", IPPROTO_ICMP, icmp_echo, sizeof(icmp_echo), 0xbeef, 0 },
+		{ "gre: no ports", 47, tcp, sizeof(tcp), 0, 0 },
+		{ "udp cut to 4 bytes", IPPROTO_UDP, udp, 4, 1234, 53 },
+		{ "udp cut to 3 bytes: no ports", IPPROTO_UDP, udp, 3, 0, 0 },
+		{ "icmp cut to 5 bytes: no id", IPPROTO_ICMP, icmp_echo, 5, 0, 0 },
+		{ "no transport bytes", IPPROTO_TCP, tcp, 0, 0, 0 },
+	};
+
+	for (size_t i = 0; i < N(rows); i++) {
+		uint8_t p[128];
+		struct pkt_info pi;
+		size_t len = ip4(p, rows[i].proto, 5, 0, rows[i].l4, rows[i].l4len);
+
+		if (pkt_parse(p, len, &pi))
+			fail_msg("%s: refused", rows[i].what);
+		assert_int_equal(pi.family, AF_INET);
+		assert_ptr_equal(pi.src, p + 12);
+		assert_ptr_equal(pi.dst, p + 16);
+		assert_int_equal(pi.proto, rows[i].proto);
+		assert_int_equal(pi.len, len);
+		if (pi.sport != rows[i].sport || pi.dport != rows[i].dport)
+			fail_msg("%s: ports %u -> %u, want %u -> %u", rows[i].what, pi.sport,
+				 pi.dport, rows[i].sport, rows[i].dport);
+	}
+}
+
+static void ipv4_ports_are_read_after_the_options(void **state)
+{
+	uint8_t p[128];
+	struct pkt_info pi;
+	size_t len = ip4(p, IPPROTO_TCP, 7, 0, tcp, sizeof(tcp));
+
+	p[20] = 0x01;	/* NOP options that would read as ports */
+	p[21] = 0x01;
+	assert_int_equal(pkt_parse(p, len, &pi), 0);
+	assert_int_equal(pi.sport, 1234);
+	assert_int_equal(pi.dport, 80);
+}
+
+static void ipv4_length_is_the_header_total_not_the_buffer(void **state)
+{
+	uint8_t p[128] = { 0 };
+	struct pkt_info pi;
+	size_t len = ip4(p, IPPROTO_UDP, 5, 0, udp, sizeof(udp));
+
+	/* Trailing bytes (padding) beyond the total length are allowed. */
+	assert_int_equal(pkt_parse(p, len + 30, &pi), 0);
+	assert_int_equal(pi.len, len);
+}
+
+static void ipv4_only_the_first_fragment_has_ports(void **state)
+{
+	static const struct { const char *what; unsigned frag; bool ports; } rows[] = {
+		{ "not fragmented", 0x0000, true },
+		{ "don't fragment", 0x4000, true },
+		{ "first fragment (MF, offset 0)", 0x2000, true },
+		{ "middle fragment", 0x2000 | 185, false },
+		{ "last fragment", 185, false },
+		{ "largest offset", 0x1fff, false },
+	};
+
+	for (size_t i = 0; i < N(rows); i++) {
+		uint8_t p[128];
+		struct pkt_info pi;
+		size_t len = ip4(p, IPPROTO_UDP, 5, rows[i].frag, udp, sizeof(udp));
+
+		assert_int_equal(pkt_parse(p, len, &pi), 0);
+		assert_int_equal(pi.proto, IPPROTO_UDP);
+		if ((pi.sport == 1234 && pi.dport == 53) != rows[i].ports)
+			fail_msg("%s: ports %u -> %u", rows[i].what, pi.sport, pi.dport);
+		if (!rows[i].ports)
+			assert_true(pi.sport == 0 && pi.dport == 0);
+	}
+}
+
+static void ipv4_malformed_headers_are_refused(void **state)
+{
+	/* Each row patches one byte of a good UDP packet (28 bytes) and
+	 * may hand over fewer bytes than it holds. */
+	static const struct { const char *what; size_t at; uint8_t val; size_t len; } rows[] = {
+		{ "ihl 4 (16 bytes)", 0, 0x44, 28 },
+		{ "ihl 0", 0, 0x40, 28 },
+		{ "ihl beyond the total length", 0, 0x4f, 28 },
+		{ "total length beyond the buffer", 3, 200, 28 },
+		{ "total length below 20", 3, 19, 28 },
+		{ "buffer shorter than 20", 0, 0x45, 19 },
+		{ "buffer shorter than the total length", 0, 0x45, 27 },
+	};
+
+	for (size_t i = 0; i < N(rows); i++) {
+		uint8_t p[128];
+		struct pkt_info pi;
+
+		assert_int_equal(ip4(p, IPPROTO_UDP, 5, 0, udp, sizeof(udp)), 28);
+		p[rows[i].at] = rows[i].val;
+		if (pkt_parse(p, rows[i].len, &pi) != -EINVAL)
+			fail_msg("%s: accepted", rows[i].what);
+	}
+}
+
+static void unknown_versions_and_empty_buffers_are_refused(void **state)
+{
+	static const uint8_t first[] = { 0x00, 0x15, 0x55, 0x75, 0xf5 };
+	uint8_t p[64] = { 0 };
+	struct pkt_info pi;
+
+	assert_int_equal(pkt_parse(p, 0, &pi), -EINVAL);
+	for (size_t i = 0; i < N(first); i++) {
+		p[0] = first[i];
+		if (pkt_parse(p, sizeof(p), &pi) != -EINVAL)
+			fail_msg("version %u accepted", first[i] >> 4);
+	}
+}
+
+/* ---- IPv6 ---- */
+
+static void ipv6_gives_addresses_protocol_ports_and_length(void **state)
+{
+	static const struct {
+		const char *what;
+		uint8_t nh;
+		const uint8_t *l4;
+		size_t l4len;
+		uint16_t sport, dport;
+	} rows[] = {
+		{ "tcp", IPPROTO_TCP, tcp, sizeof(tcp), 1234, 80 },
+		{ "udp", IPPROTO_UDP, udp, sizeof(udp), 1234, 53 },
+		{ "icmpv6 echo", IPPROTO_ICMPV6, icmp6_echo, sizeof(icmp6_echo), 0xbeef, 0 },
+		{ "sctp: no ports", IPPROTO_SCTP, tcp, sizeof(tcp), 0, 0 },
+		{ "udp cut to 3 bytes", IPPROTO_UDP, udp, 3, 0, 0 },
+	};
+
+	for (size_t i = 0; i < N(rows); i++) {
+		uint8_t p[128];
+		struct pkt_info pi;
+		size_t len = ip6(p, rows[i].nh, rows[i].l4, rows[i].l4len);
+
+		if (pkt_parse(p, len, &pi))
+			fail_msg("%s: refused", rows[i].what);
+		assert_int_equal(pi.family, AF_INET6);
+		assert_ptr_equal(pi.src, p + 8);
+		assert_ptr_equal(pi.dst, p + 24);
+		assert_int_equal(pi.proto, rows[i].nh);
+		assert_int_equal(pi.len, len);
+		if (pi.sport != rows[i].sport || pi.dport != rows[i].dport)
+			fail_msg("%s: ports %u -> %u, want %u -> %u", rows[i].what, pi.sport,
+				 pi.dport, rows[i].sport, rows[i].dport);
+	}
+}
+
+static void ipv6_payload_length_0_means_the_whole_buffer(void **state)
+{
+	/* A jumbogram or a GSO super-packet. */
+	uint8_t p[128];
+	struct pkt_info pi;
+	size_t len = ip6(p, IPPROTO_UDP, udp, sizeof(udp));
+
+	put16(p + 4, 0);
+	assert_int_equal(pkt_parse(p, len, &pi), 0);
+	assert_int_equal(pi.len, len);
+	assert_int_equal(pi.sport, 1234);
+	/* Just the header: no transport, still well-formed. */
+	assert_int_equal(pkt_parse(p, 40, &pi), 0);
+	assert_int_equal(pi.len, 40);
+	assert_int_equal(pi.sport, 0);
+}
+
+static void ipv6_extension_headers_are_walked_to_the_transport(void **state)
+{
+	/* IPPROTO_HOPOPTS is 0, so each chain has its length. */
+	static const struct { const char *what; size_t n; uint8_t chain[4], units[4]; } rows[] = {
+		{ "hop-by-hop", 1, { IPPROTO_HOPOPTS }, { 0 } },
+		{ "destination options of 16 bytes", 1, { IPPROTO_DSTOPTS }, { 1 } },
+		{ "routing", 1, { IPPROTO_ROUTING }, { 2 } },
+		{ "hop-by-hop, routing, destination options", 3,
+		  { IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_DSTOPTS }, { 0, 1, 0 } },
+		{ "hop-by-hop, then a first fragment", 2,
+		  { IPPROTO_HOPOPTS, IPPROTO_FRAGMENT }, { 0, 0 } },
+	};
+
+	for (size_t i = 0; i < N(rows); i++) {
+		uint8_t pl[256], p[300];
+		size_t n = 0, k;
+		struct pkt_info pi;
+
+		for (k = 0; k < rows[i].n; k++) {
+			uint8_t next = k + 1 < rows[i].n ? rows[i].chain[k + 1] : IPPROTO_UDP;
+
+			if (rows[i].chain[k] == IPPROTO_FRAGMENT)
+				n += frag6(pl + n, next, 0, true);
+			else
+				n += ext(pl + n, next, rows[i].units[k]);
+		}
+		memcpy(pl + n, udp, sizeof(udp));
+		n += sizeof(udp);
+		n = ip6(p, rows[i].chain[0], pl, n);
+		if (pkt_parse(p, n, &pi))
+			fail_msg("%s: refused", rows[i].what);
+		if (pi.proto != IPPROTO_UDP || pi.sport != 1234 || pi.dport != 53)
+			fail_msg("%s: proto %u ports %u -> %u", rows[i].what, pi.proto,
+				 pi.sport, pi.dport);
+	}
+}
+
+static void ipv6_only_the_first_fragment_has_ports(void **state)
+{
+	static const struct { const char *what; unsigned off8; bool more, ports; } rows[] = {
+		{ "first fragment", 0, true, true },
+		{ "atomic fragment", 0, false, true },
+		{ "middle fragment", 10, true, false },
+		{ "last fragment", 10, false, false },
+	};
+
+	for (size_t i = 0; i < N(rows); i++) {
+		uint8_t pl[64], p[128];
+		struct pkt_info pi;
+		size_t n = frag6(pl, IPPROTO_UDP, rows[i].off8, rows[i].more);
+
+		memcpy(pl + n, udp, sizeof(udp));
+		n = ip6(p, IPPROTO_FRAGMENT, pl, n + sizeof(udp));
+		if (pkt_parse(p, n, &pi))
+			fail_msg("%s: refused", rows[i].what);
+		/* The transport protocol is known from every fragment. */
+		assert_int_equal(pi.proto, IPPROTO_UDP);
+		if (rows[i].ports != (pi.sport == 1234 && pi.dport == 53))
+			fail_msg("%s: ports %u -> %u", rows[i].what, pi.sport, pi.dport);
+		if (!rows[i].ports)
+			assert_true(pi.sport == 0 && pi.dport == 0);
+	}
+}
+
+static void ipv6_malformed_headers_are_refused(void **state)
+{
+	uint8_t pl[64] = { 0 }, p[128];
+	struct pkt_info pi;
+	size_t n;
+
+	/* shorter than the fixed header */
+	n = ip6(p, IPPROTO_UDP, udp, sizeof(udp));
+	assert_int_equal(pkt_parse(p, 39, &pi), -EINVAL);
+	/* payload length beyond the buffer */
+	assert_int_equal(pkt_parse(p, n - 1, &pi), -EINVAL);
+	/* an extension header cut short */
+	n = ip6(p, IPPROTO_HOPOPTS, pl, 4);
+	assert_int_equal(pkt_parse(p, n, &pi), -EINVAL);
+	/* an extension header whose length runs past the packet */
+	ext(pl, IPPROTO_UDP, 4);
+	n = ip6(p, IPPROTO_DSTOPTS, pl, 16);
+	assert_int_equal(pkt_parse(p, n, &pi), -EINVAL);
+	/* a fragment header cut short */
+	frag6(pl, IPPROTO_UDP, 0, true);
+	n = ip6(p, IPPROTO_FRAGMENT, pl, 6);
+	assert_int_equal(pkt_parse(p, n, &pi), -EINVAL);
+}
+
+static void ipv6_extension_header_chain_is_bounded(void **state)
+{
+	/* Twenty hop-by-hop headers in a row: the walk stops rather than
+	 * reading on, and reports no ports. */
+	uint8_t pl[200], p[300];
+	struct pkt_info pi;
+	size_t n = 0;
+
+	for (int i = 0; i < 20; i++)
+		n += ext(pl + n, IPPROTO_HOPOPTS, 0);
+	n = ip6(p, IPPROTO_HOPOPTS, pl, n);
+	assert_int_equal(pkt_parse(p, n, &pi), 0);
+	assert_int_equal(pi.sport, 0);
+	assert_int_equal(pi.dport, 0);
+}
+
+/* ---- link scope ---- */
+
+static void link_scoped_destinations_are_multicast_broadcast_and_link_local(void **state)
+{
+	static const struct { const char *dst; bool scoped; } rows[] = {
+		{ "224.0.0.1", true }, { "239.255.255.250", true },
+		{ "255.255.255.255", true }, { "223.255.255.255", false },
+		{ "240.0.0.1", false }, { "10.0.0.255", false }, { "192.168.1.1", false },
+		{ "ff02::1", true }, { "ff02::1:ff00:2", true }, { "ff05::2", true },
+		{ "fe80::1", true }, { "febf:ffff::1", true }, { "fec0::1", false },
+		{ "fd8f:6d53:b97a:1::2", false }, { "2001:db8::1", false }, { "::1", false },
+	};
+
+	for (size_t i = 0; i < N(rows); i++) {
+		uint8_t p[128];
+		struct pkt_info pi;
+		bool v6 = strchr(rows[i].dst, ':') != NULL;
+		size_t n = v6 ? ip6(p, IPPROTO_UDP, udp, sizeof(udp))
+			      : ip4(p, IPPROTO_UDP, 5, 0, udp, sizeof(udp));
+
+		inet_pton(v6 ? AF_INET6 : AF_INET, rows[i].dst, p + (v6 ? 24 : 16));
+		assert_int_equal(pkt_parse(p, n, &pi), 0);
+		if (pkt_link_scoped(&pi) != rows[i].scoped)
+			fail_msg("%s: want link-scoped=%d", rows[i].dst, rows[i].scoped);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ipv4_gives_addresses_protocol_ports_and_length),
+		cmocka_unit_test(ipv4_ports_are_read_after_the_options),
+		cmocka_unit_test(ipv4_length_is_the_header_total_not_the_buffer),
+		cmocka_unit_test(ipv4_only_the_first_fragment_has_ports),
+		cmocka_unit_test(ipv4_malformed_headers_are_refused),
+		cmocka_unit_test(unknown_versions_and_empty_buffers_are_refused),
+		cmocka_unit_test(ipv6_gives_addresses_protocol_ports_and_length),
+		cmocka_unit_test(ipv6_payload_length_0_means_the_whole_buffer),
+		cmocka_unit_test(ipv6_extension_headers_are_walked_to_the_transport),
+		cmocka_unit_test(ipv6_only_the_first_fragment_has_ports),
+		cmocka_unit_test(ipv6_malformed_headers_are_refused),
+		cmocka_unit_test(ipv6_extension_header_chain_is_bounded),
+		cmocka_unit_test(link_scoped_destinations_are_multicast_broadcast_and_link_local),
+	};
+
+	return cmocka_run_group_tests_name("pkt", tests, NULL, NULL);
+}
