@@ -100,6 +100,13 @@ int cidr_list_parse(const char *s, struct cidr_list *l, size_t *bad)
 	return 0;
 }
 
+bool cidr_normalized(const struct cidr *c)
+{
+	size_t alen = cidr__alen(c->family);
+
+	return c->prefix <= alen * 8 && cidr__host_bits_zero(c->addr, alen, c->prefix);
+}
+
 void cidr_format(const struct cidr *c, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];

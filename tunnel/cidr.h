@@ -34,6 +34,8 @@ int cidr_parse(const char *s, struct cidr *out);
  * receives the offset of the offending element. */
 int cidr_list_parse(const char *s, struct cidr_list *l, size_t *bad);
 void cidr_format(const struct cidr *c, char *buf, size_t len);
+/* True if the bits past the prefix are zero (what cidr_parse demands). */
+bool cidr_normalized(const struct cidr *c);
 bool cidr_contains(const struct cidr *c, int family, const void *addr);
 /* The first entry of l that holds addr, or NULL. */
 const struct cidr *cidr_list_match(const struct cidr_list *l, int family,

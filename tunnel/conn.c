@@ -382,7 +382,7 @@ static void conn__on_hello(struct conn *c, const struct frame *f)
 {
 	struct hello h;
 	int v, code;
-	uint8_t buf[256];
+	uint8_t buf[2048];	/* fixed part + every TLV, HELLO_ROUTES_MAX routes */
 
 	if (hello_decode(f->payload, f->len, &h)) {
 		conn__fail(c, DROP_bad_frame, CLOSE_PROTOCOL, "malformed hello (%u bytes)", f->len);

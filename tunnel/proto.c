@@ -2,6 +2,7 @@
  * no I/O, no allocation, so they are unit-tested and fuzzed directly. */
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "tunnel/proto.h"
 
@@ -78,6 +79,13 @@ static int tlvs_encode(const struct hello *h, uint8_t *buf, size_t cap, int off)
 		put32(v, h->keepalive_ms);
 		off = tlv_put(buf, cap, off, TLV_KEEPALIVE, v, 4);
 	}
+	for (size_t i = 0; i < h->routes.n; i++) {
+		const struct cidr *r = &h->routes.v[i];
+		uint16_t alen = r->family == AF_INET ? 4 : 16;
+		v[0] = r->prefix;
+		memcpy(v + 1, r->addr, alen);
+		off = tlv_put(buf, cap, off, TLV_ROUTE, v, (uint16_t)(1 + alen));
+	}
 	return off;
 }
 
@@ -122,6 +130,23 @@ static int tlvs_decode(const uint8_t *p, size_t len, struct hello *h)
 				return -EBADMSG;
 			h->keepalive_ms = get32(p);
 			break;
+		case TLV_ROUTE: {
+			struct cidr *r;
+			if ((l != 5 && l != 17) || p[0] > (l - 1) * 8)
+				return -EBADMSG;
+			if (h->routes.n == HELLO_ROUTES_MAX)
+				return -EBADMSG;
+			r = &h->routes.v[h->routes.n];
+			memset(r, 0, sizeof(*r));
+			r->family = l == 5 ? AF_INET : AF_INET6;
+			r->prefix = p[0];
+			memcpy(r->addr, p + 1, l - 1u);
+			/* Host bits set would make matching ambiguous. */
+			if (!cidr_normalized(r))
+				return -EBADMSG;
+			h->routes.n++;
+			break;
+		}
 		default:
 			break;	/* unknown: skipped, see proto.h */
 		}

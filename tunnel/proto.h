@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
+#include "tunnel/cidr.h"
+
 #define PROTO_ALPN "tendril/1"	/* ALPN protocol id: name and version */
 
 enum {
@@ -31,6 +33,7 @@ enum {
 	/* Smallest IP packet we forward (an IPv4 header). */
 	FRAME_MIN_DATA = 20,
 	HELLO_NAME_MAX = 64,
+	HELLO_ROUTES_MAX = 64,	/* = CIDR_LIST_MAX: all of --shoot-networks */
 	CLOSE_REASON_MAX = 200,
 };
 
@@ -85,6 +88,11 @@ enum hello_tlv {
 	TLV_NAME = 2,		/* the sender's host/pod name, informational */
 	TLV_ADDR6 = 3,		/* 16-byte address + u8 prefix (WELCOME) */
 	TLV_KEEPALIVE = 4,	/* u32 ms: the server's keepalive interval */
+	/* u8 prefix length, then 4 (IPv4) or 16 (IPv6) address bytes: one
+	 * of the shoot networks the server routes into the tunnel (WELCOME,
+	 * repeated). The agent forwards only into these and refuses packets
+	 * that claim to come from them. */
+	TLV_ROUTE = 5,
 };
 
 struct hello {
@@ -96,6 +104,7 @@ struct hello {
 	struct in6_addr addr;
 	uint8_t prefix;
 	uint32_t keepalive_ms;			/* 0 = not sent */
+	struct cidr_list routes;		/* TLV_ROUTE entries */
 };
 
 /* Encode into buf (cap bytes); return the payload length or -ENOSPC. */

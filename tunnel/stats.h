@@ -32,6 +32,7 @@
 	X(no_tunnel, "packet for which no tunnel is up") \
 	X(no_route, "packet to an address outside the shoot networks") \
 	X(link_scoped, "multicast or link-local packet, never forwarded") \
+	X(spoofed_source, "packet from a tunnel with a source it may not use") \
 	X(queue_full, "tunnel send queue full") \
 	X(bad_packet, "not a valid IPv4/IPv6 packet") \
 	X(tun_write_error, "the TUN device refused a packet") \

@@ -108,7 +108,7 @@ static void server__data(struct conn *c, uint8_t *pkt, size_t len)
 	if (!cidr_list_match(&s->cfg.shoot_networks, pi.family, pi.src) &&
 	    !(pi.family == AF_INET6 && !memcmp(pi.src, own.s6_addr, 16))) {
 		c->ctr.drops++;
-		stats_drop(DROP_no_route);
+		stats_drop(DROP_spoofed_source);
 		return;
 	}
 	if (cidr_contains(&s->cfg.vpn_network, pi.family, pi.dst) &&
@@ -140,6 +140,7 @@ static int server__hello(struct conn *c, const struct hello *h, struct hello *w)
 	w->has_addr = true;
 	w->prefix = s->pool.net.prefix;
 	w->mtu = (uint16_t)s->cfg.mtu;
+	w->routes = s->cfg.shoot_networks;
 	return 0;
 }
 

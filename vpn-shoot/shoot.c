@@ -170,6 +170,20 @@ static void shoot__data(struct conn *c, uint8_t *pkt, size_t len)
 		stats_drop(DROP_bad_packet);
 		return;
 	}
+	/* Only into the shoot networks the server routes to us (or to our
+	 * own transfer address), and never "from" them: the seed side has no
+	 * business sending with a shoot source address. */
+	if (cidr_list_match(&c->welcome.routes, pi.family, pi.src)) {
+		c->ctr.drops++;
+		stats_drop(DROP_spoofed_source);
+		return;
+	}
+	if (!cidr_list_match(&c->welcome.routes, pi.family, pi.dst) &&
+	    !(pi.family == AF_INET6 && !memcmp(pi.dst, c->welcome.addr.s6_addr, 16))) {
+		c->ctr.drops++;
+		stats_drop(DROP_no_route);
+		return;
+	}
 	if (s->nlinks > 1) {
 		uint64_t key = shoot__flow_key(&pi, false);
 		s->replies[key % REPLY_SLOTS] = (struct reply_slot){ key, c->id };
