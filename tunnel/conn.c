@@ -79,7 +79,7 @@ static int conn__new(uv_loop_t *loop, int fd, const struct conn_params *p,
 		return -ENOMEM;
 	c->tx = malloc(CONN_TX_CAP);
 	c->rx = malloc(CONN_RX_CAP);
-	c->ssl = SSL_new(p->ctx);
+	c->ssl = SSL_new(*p->ctx);
 	if (!c->tx || !c->rx || !c->ssl || !SSL_set_fd(c->ssl, fd)) {
 		SSL_free(c->ssl);
 		free(c->rx);

@@ -66,7 +66,9 @@ struct conn_ops {
 };
 
 struct conn_params {
-	SSL_CTX *ctx;
+	/* The daemon's current context: a reload replaces it, and each new
+	 * conn takes the one current at its start. */
+	SSL_CTX *const *ctx;
 	const struct conn_ops *ops;
 	void *owner;
 	unsigned keepalive_ms, keepalive_timeout_ms, handshake_ms;

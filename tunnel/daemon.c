@@ -1,10 +1,14 @@
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+#include <errno.h>
+#include <openssl/evp.h>
 
 #include "tunnel/conn.h"
 #include "tunnel/daemon.h"
 #include "tunnel/log.h"
+#include "tunnel/tls.h"
 
 extern char **environ;
 
@@ -85,4 +89,136 @@ void daemon_loop_drain(uv_loop_t *loop)
 {
 	uv_walk(loop, daemon__close_walk, NULL);
 	uv_run(loop, UV_RUN_DEFAULT);
+}
+
+/* SHA-256 over the three files, to tell a real change from a touch. */
+static void daemon__tls_digest(const struct daemon_tls *t, unsigned char out[32])
+{
+	const char *files[] = { t->cert, t->key, t->ca };
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned len = 32;
+
+	memset(out, 0, 32);
+	if (!md)
+		return;
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	for (size_t i = 0; i < 3; i++) {
+		char buf[4096];
+		size_t n;
+		FILE *f = fopen(files[i], "rb");
+		if (!f)
+			continue;
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+			EVP_DigestUpdate(md, buf, n);
+		fclose(f);
+		EVP_DigestUpdate(md, "\0", 1);
+	}
+	EVP_DigestFinal_ex(md, out, &len);
+	EVP_MD_CTX_free(md);
+}
+
+int daemon_tls_load(struct daemon_tls *t, bool server, const struct cfg *c,
+		    char *err, size_t errlen)
+{
+	memset(t, 0, sizeof(*t));
+	t->server = server;
+	t->cert = c->cert;
+	t->key = c->key;
+	t->ca = c->ca;
+	daemon__tls_digest(t, t->digest);
+	return tls_ctx_new(&t->ctx, server, "", t->cert, t->key, t->ca, err, errlen);
+}
+
+int daemon_tls_reload(struct daemon_tls *t)
+{
+	char err[512];
+	SSL_CTX *ctx;
+	int ret;
+
+	daemon__tls_digest(t, t->digest);
+	ret = tls_ctx_new(&ctx, t->server, "", t->cert, t->key, t->ca, err, sizeof(err));
+	if (ret) {
+		log_error(NULL, "reload failed, keeping the old certificates: %s", err);
+		return ret;
+	}
+	SSL_CTX_free(t->ctx);
+	t->ctx = ctx;
+	log_info(NULL, "reloaded certificate %s, key %s, CA %s", t->cert, t->key, t->ca);
+	return 0;
+}
+
+void daemon_tls_reload_cmd(struct ctl_out *o, struct daemon_tls *t)
+{
+	if (daemon_tls_reload(t)) {
+		ctl_error(o, "reload failed, the old certificates stay in use (see the log)");
+		return;
+	}
+	ctl_kv_begin(o);
+	ctl_kv_str(o, "reload", "ok");
+	ctl_kv_end(o);
+}
+
+static void daemon__tls_settled(uv_timer_t *h)
+{
+	struct daemon_tls *t = h->data;
+	unsigned char d[32];
+
+	daemon__tls_digest(t, d);
+	if (!memcmp(d, t->digest, sizeof(d)))
+		return;
+	log_info(NULL, "certificate files changed on disk");
+	daemon_tls_reload(t);
+}
+
+static void daemon__tls_changed(uv_fs_event_t *h, const char *name, int events, int status)
+{
+	struct daemon_tls *t = h->data;
+
+	/* Writers replace files in several steps: act once they settle. */
+	uv_timer_start(&t->debounce, daemon__tls_settled, 300, 0);
+}
+
+int daemon_tls_watch(struct daemon_tls *t, uv_loop_t *loop)
+{
+	const char *files[] = { t->cert, t->key, t->ca };
+	char dirs[3][4096];
+
+	uv_timer_init(loop, &t->debounce);
+	t->debounce.data = t;
+	t->watching = true;
+	for (size_t i = 0; i < 3; i++) {
+		char *slash;
+		bool dup = false;
+		int err;
+
+		snprintf(dirs[t->nwatch], sizeof(dirs[0]), "%s", files[i]);
+		slash = strrchr(dirs[t->nwatch], '/');
+		if (slash == dirs[t->nwatch])
+			slash[1] = '\0';
+		else if (slash)
+			*slash = '\0';
+		else
+			strcpy(dirs[t->nwatch], ".");
+		for (size_t j = 0; j < t->nwatch; j++)
+			dup |= !strcmp(dirs[j], dirs[t->nwatch]);
+		if (dup)
+			continue;
+		uv_fs_event_init(loop, &t->watch[t->nwatch]);
+		t->watch[t->nwatch].data = t;
+		err = uv_fs_event_start(&t->watch[t->nwatch], daemon__tls_changed, dirs[t->nwatch], 0);
+		if (err) {
+			log_warn(NULL, "cannot watch %s for certificate changes: %s (SIGHUP still reloads)",
+				 dirs[t->nwatch], uv_strerror(err));
+			uv_close((uv_handle_t *)&t->watch[t->nwatch], NULL);
+			continue;
+		}
+		t->nwatch++;
+	}
+	return 0;
+}
+
+void daemon_tls_free(struct daemon_tls *t)
+{
+	SSL_CTX_free(t->ctx);
+	t->ctx = NULL;
 }

@@ -4,7 +4,9 @@
 #ifndef TUNNEL_DAEMON_H
 #define TUNNEL_DAEMON_H
 
+#include <stdbool.h>
 #include <uv.h>
+#include <openssl/ssl.h>
 
 #include "tunnel/config.h"
 #include "tunnel/ctl.h"
@@ -28,6 +30,36 @@ void daemon_signals_stop(struct daemon_signals *s);
 /* Fields of `show info` common to both daemons; the caller adds its own
  * and closes the block with ctl_kv_end(). */
 void daemon_info_begin(struct ctl_out *o, const char *role, uint64_t started_ms);
+
+/* The TLS identity of a daemon, reloadable. A reload (SIGHUP, `reload`,
+ * or a change of the files on disk) builds a new context; new handshakes
+ * use it, tunnels that are up keep theirs (each SSL holds a reference on
+ * the context it was made from). A reload that fails keeps the old one.
+ *
+ * Files are watched through their directories, because Kubernetes
+ * updates a secret volume by swapping a "..data" symlink there, which no
+ * watch on the file itself would see; changes are debounced and a
+ * reload happens only if the files' contents changed. */
+struct daemon_tls {
+	SSL_CTX *ctx;
+	bool server;
+	const char *cert, *key, *ca;
+	unsigned char digest[32];
+	uv_fs_event_t watch[3];
+	size_t nwatch;
+	uv_timer_t debounce;
+	bool watching;
+};
+
+/* Loads the first context; on error writes a line naming the flag. */
+int daemon_tls_load(struct daemon_tls *t, bool server, const struct cfg *c,
+		    char *err, size_t errlen);
+/* Returns 0 if the new material is in use, -errno (logged) if not. */
+int daemon_tls_reload(struct daemon_tls *t);
+/* The `reload` command's answer for t. */
+void daemon_tls_reload_cmd(struct ctl_out *o, struct daemon_tls *t);
+int daemon_tls_watch(struct daemon_tls *t, uv_loop_t *loop);
+void daemon_tls_free(struct daemon_tls *t);
 
 /* Closes every handle still open on loop and runs it until they are gone,
  * so the loop can be closed without leaks. */

@@ -24,6 +24,8 @@
 #define STATS_REASONS(X) \
 	X(tls_error, "TLS handshake failed (bad certificate, garbage, wrong CA)") \
 	X(handshake_timeout, "TLS and hello not done within --handshake-timeout") \
+	X(handshake_limit, "too many connections or handshakes in flight") \
+	X(handshake_rate, "too many new connections from one source per second") \
 	X(identity_not_allowed, "peer certificate identity not in --allowed-client") \
 	X(bad_version, "no common protocol version") \
 	X(bad_frame, "malformed, unknown or unexpected frame") \

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
@@ -47,6 +48,7 @@ int tls_ctx_new(SSL_CTX **out, bool server, const char *flagpfx,
 		char *err, size_t errlen)
 {
 	char why[200];
+	struct stat st;
 	SSL_CTX *ctx;
 	int ret = -EINVAL;
 
@@ -54,6 +56,15 @@ int tls_ctx_new(SSL_CTX **out, bool server, const char *flagpfx,
 	    tls__readable(flagpfx, "key", key, err, errlen) ||
 	    tls__readable(flagpfx, "ca", ca, err, errlen))
 		return -ENOENT;
+	/* A private key anyone on the host can read is already lost;
+	 * refusing it makes the deployment fix its file mode (Kubernetes:
+	 * defaultMode 0400 on the secret volume). Group access is allowed
+	 * for fsGroup set-ups. */
+	if (!stat(key, &st) && (st.st_mode & S_IRWXO)) {
+		snprintf(err, errlen, "--%skey: %s is accessible by others (mode %04o); make it 0600 or 0400",
+			 flagpfx, key, (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
 
 	ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 	if (!ctx) {

@@ -18,11 +18,21 @@
 #include "tunnel/daemon.h"
 #include "tunnel/log.h"
 #include "tunnel/pkt.h"
+#include "tunnel/ratelimit.h"
 #include "tunnel/stats.h"
 #include "tunnel/tls.h"
 #include "tunnel/tunio.h"
 
-enum { SERVER_MAX_CONNS = 1024 };
+enum {
+	SERVER_MAX_CONNS = 1024,
+	/* Handshakes cost the server a private-key operation each: a bound on
+	 * those in flight, and on new ones per source and second, keeps a
+	 * flood from one address from starving the agents (whose reconnects
+	 * after a server restart come in bursts, hence the burst size). */
+	SERVER_MAX_HANDSHAKES = 64,
+	SERVER_HANDSHAKES_PER_SEC = 20,
+	SERVER_HANDSHAKE_BURST = 40,
+};
 
 struct server {
 	struct cfg cfg;
@@ -30,7 +40,7 @@ struct server {
 	struct daemon_signals sig;
 	uv_poll_t listen_poll;
 	int listen_fd;
-	SSL_CTX *ctx;
+	struct daemon_tls tls;
 	struct nl *nl;
 	int tun_fd, tun_ifindex;
 	struct tunio tun;
@@ -42,6 +52,7 @@ struct server {
 	struct conn *by_off[POOL_SIZE];		/* up tunnels by transfer address */
 	struct conn *primary;			/* newest up tunnel: shoot networks go here */
 	unsigned next_id;
+	struct rl rate;
 	uint64_t started_ms;
 	bool stopping;
 };
@@ -193,6 +204,34 @@ static const struct conn_ops server_ops = {
 	.closed = server__closed,
 };
 
+/* Whether to start a handshake with a new connection from ss. */
+static bool server__admit(struct server *s, const struct sockaddr_storage *ss)
+{
+	const void *addr = ss->ss_family == AF_INET6 ?
+		(const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr :
+		(const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+	size_t handshaking = 0;
+	char remote[INET6_ADDRSTRLEN] = "?";
+	struct log_ctx lc = { .remote = remote };
+
+	for (size_t i = 0; i < s->nconns; i++)
+		handshaking += s->conns[i]->state < CONN_UP;
+	inet_ntop(ss->ss_family, addr, remote, sizeof(remote));
+	if (s->nconns == SERVER_MAX_CONNS || handshaking >= SERVER_MAX_HANDSHAKES) {
+		stats_drop(DROP_handshake_limit);
+		log_warn(&lc, "connection refused: %zu connections, %zu handshaking (limits %d, %d)",
+			 s->nconns, handshaking, SERVER_MAX_CONNS, SERVER_MAX_HANDSHAKES);
+		return false;
+	}
+	if (!rl_admit(&s->rate, addr, ss->ss_family == AF_INET6 ? 16 : 4, conn_now_ms())) {
+		stats_drop(DROP_handshake_rate);
+		log_debug(&lc, "connection refused: more than %d new connections per second from this source",
+			  SERVER_HANDSHAKES_PER_SEC);
+		return false;
+	}
+	return true;
+}
+
 static void server__accept(uv_poll_t *h, int status, int events)
 {
 	struct server *s = h->data;
@@ -205,9 +244,7 @@ static void server__accept(uv_poll_t *h, int status, int events)
 
 		if (fd < 0)
 			return;
-		if (s->nconns == SERVER_MAX_CONNS) {
-			stats_inc(STAT_handshakes_failed, 1);
-			log_warn(NULL, "connection refused: %d connections open", SERVER_MAX_CONNS);
+		if (!server__admit(s, &ss)) {
 			close(fd);
 			continue;
 		}
@@ -317,18 +354,11 @@ static void server__tunnels(struct ctl_out *o, void *owner)
 	ctl_table_end(o);
 }
 
-static void server__reload(void *owner);
-
 static void server__reload_cmd(struct ctl_out *o, void *owner)
 {
 	struct server *s = owner;
-	SSL_CTX *old = s->ctx;
 
-	server__reload(owner);
-	if (s->ctx == old)
-		ctl_error(o, "reload failed, the old certificates stay in use (see the log)");
-	else
-		ctl_kv_begin(o), ctl_kv_str(o, "reload", "ok"), ctl_kv_end(o);
+	daemon_tls_reload_cmd(o, &s->tls);
 }
 
 static const struct ctl_cmd server_cmds[] = {
@@ -343,16 +373,8 @@ static const struct ctl_cmd server_cmds[] = {
 static void server__reload(void *owner)
 {
 	struct server *s = owner;
-	char err[512];
-	SSL_CTX *ctx;
 
-	if (tls_ctx_new(&ctx, true, "", s->cfg.cert, s->cfg.key, s->cfg.ca, err, sizeof(err))) {
-		log_error(NULL, "reload failed, keeping the old certificates: %s", err);
-		return;
-	}
-	SSL_CTX_free(s->ctx);
-	s->ctx = s->params.ctx = ctx;
-	log_info(NULL, "reloaded certificate %s, key %s, CA %s", s->cfg.cert, s->cfg.key, s->cfg.ca);
+	daemon_tls_reload(&s->tls);
 }
 
 static void server__stop(void *owner)
@@ -383,13 +405,14 @@ int main(int argc, char **argv)
 	s->started_ms = conn_now_ms();
 	s->tun_fd = s->listen_fd = -1;
 
-	if (tls_ctx_new(&s->ctx, true, "", s->cfg.cert, s->cfg.key, s->cfg.ca, err, sizeof(err))) {
+	if (daemon_tls_load(&s->tls, true, &s->cfg, err, sizeof(err))) {
 		fprintf(stderr, "vpn-server: %s\n", err);
 		return EXIT_USAGE;
 	}
 	pool_init(&s->pool, &s->cfg.vpn_network);
+	rl_init(&s->rate, SERVER_HANDSHAKES_PER_SEC, SERVER_HANDSHAKE_BURST);
 	s->params = (struct conn_params){
-		.ctx = s->ctx, .ops = &server_ops, .owner = s,
+		.ctx = &s->tls.ctx, .ops = &server_ops, .owner = s,
 		.keepalive_ms = s->cfg.keepalive_ms,
 		.keepalive_timeout_ms = s->cfg.keepalive_timeout_ms,
 		.handshake_ms = s->cfg.handshake_timeout_ms,
@@ -411,6 +434,7 @@ int main(int argc, char **argv)
 		goto out;
 	tunio_start(&s->tun, s->loop, s->tun_fd, server__route, s);
 	daemon_signals_start(&s->sig, s->loop, server__stop, server__reload, s);
+	daemon_tls_watch(&s->tls, s->loop);
 	log_info(NULL, "vpn-server %s listening on %s, device %s, %zu shoot networks",
 		 TENDRIL_VERSION, s->cfg.listen, s->cfg.dev, s->cfg.shoot_networks.n);
 
@@ -429,6 +453,6 @@ out:
 		close(s->tun_fd);	/* the device, its address and routes go with it */
 	if (s->nl)
 		nl_close(s->nl);
-	SSL_CTX_free(s->ctx);
+	daemon_tls_free(&s->tls);
 	return ret;
 }

@@ -74,7 +74,7 @@ struct shoot {
 	struct cfg cfg;
 	uv_loop_t *loop;
 	struct daemon_signals sig;
-	SSL_CTX *ctx;
+	struct daemon_tls tls;
 	struct nl *nl;
 	int tun_fd, tun_ifindex;
 	struct tunio tun;
@@ -419,18 +419,11 @@ static void shoot__tunnels(struct ctl_out *o, void *owner)
 	ctl_table_end(o);
 }
 
-static void shoot__reload(void *owner);
-
 static void shoot__reload_cmd(struct ctl_out *o, void *owner)
 {
 	struct shoot *s = owner;
-	SSL_CTX *old = s->ctx;
 
-	shoot__reload(owner);
-	if (s->ctx == old)
-		ctl_error(o, "reload failed, the old certificates stay in use (see the log)");
-	else
-		ctl_kv_begin(o), ctl_kv_str(o, "reload", "ok"), ctl_kv_end(o);
+	daemon_tls_reload_cmd(o, &s->tls);
 }
 
 static const struct ctl_cmd shoot_cmds[] = {
@@ -443,16 +436,8 @@ static const struct ctl_cmd shoot_cmds[] = {
 static void shoot__reload(void *owner)
 {
 	struct shoot *s = owner;
-	char err[512];
-	SSL_CTX *ctx;
 
-	if (tls_ctx_new(&ctx, false, "", s->cfg.cert, s->cfg.key, s->cfg.ca, err, sizeof(err))) {
-		log_error(NULL, "reload failed, keeping the old certificates: %s", err);
-		return;
-	}
-	SSL_CTX_free(s->ctx);
-	s->ctx = s->params.ctx = ctx;
-	log_info(NULL, "reloaded certificate %s, key %s, CA %s", s->cfg.cert, s->cfg.key, s->cfg.ca);
+	daemon_tls_reload(&s->tls);
 }
 
 static void shoot__stop(void *owner)
@@ -488,13 +473,13 @@ int main(int argc, char **argv)
 	s->tun_fd = -1;
 	snprintf(s->nft_table, sizeof(s->nft_table), "tendril_%s", s->cfg.dev);
 
-	if (tls_ctx_new(&s->ctx, false, "", s->cfg.cert, s->cfg.key, s->cfg.ca, err, sizeof(err))) {
+	if (daemon_tls_load(&s->tls, false, &s->cfg, err, sizeof(err))) {
 		fprintf(stderr, "vpn-shoot: %s\n", err);
 		return EXIT_USAGE;
 	}
 	gethostname(hostname, sizeof(hostname) - 1);
 	s->params = (struct conn_params){
-		.ctx = s->ctx, .ops = &shoot_ops,
+		.ctx = &s->tls.ctx, .ops = &shoot_ops,
 		.keepalive_ms = s->cfg.keepalive_ms,
 		.keepalive_timeout_ms = s->cfg.keepalive_timeout_ms,
 		/* TLS and hello get as long as a silent tunnel: the same
@@ -525,6 +510,7 @@ int main(int argc, char **argv)
 		goto out;
 	tunio_start(&s->tun, s->loop, s->tun_fd, shoot__route, s);
 	daemon_signals_start(&s->sig, s->loop, shoot__stop, shoot__reload, s);
+	daemon_tls_watch(&s->tls, s->loop);
 	log_info(NULL, "vpn-shoot %s on %s, %zu servers, egress %s", TENDRIL_VERSION, s->cfg.dev,
 		 s->nlinks, s->egress[0] ? s->egress : "any device");
 	for (size_t i = 0; i < s->nlinks; i++)
@@ -547,6 +533,6 @@ out:
 		close(s->tun_fd);
 	if (s->nl)
 		nl_close(s->nl);
-	SSL_CTX_free(s->ctx);
+	daemon_tls_free(&s->tls);
 	return ret;
 }
