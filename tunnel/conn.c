@@ -59,12 +59,13 @@ static void conn__format_addr(const struct sockaddr *sa, char *buf, size_t len)
 
 /* Socket options for a tunnel transport. TCP_NODELAY: frames are batched
  * by us, Nagle would only add latency. TCP_USER_TIMEOUT: unacknowledged
- * data for longer than the keepalive timeout makes the kernel give up
- * too, so a silently dead path cannot hold buffers for minutes. */
+ * data for a little longer than the keepalive timeout makes the kernel
+ * give up too, so a silently dead path cannot hold buffers for minutes;
+ * a little longer so that our own timer normally decides first. */
 static void conn__sockopts(int fd, unsigned timeout_ms)
 {
 	int one = 1;
-	unsigned to = timeout_ms;
+	unsigned to = timeout_ms + 1000;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &to, sizeof(to));
@@ -121,8 +122,11 @@ int conn_accept(uv_loop_t *loop, int fd, const struct sockaddr *sa,
 	conn__format_addr(sa, c->remote, sizeof(c->remote));
 	SSL_set_accept_state(c->ssl);
 	c->state = CONN_TLS;
+	/* The handshake starts from the loop, not from here: done here it
+	 * could complete (and run the owner's hooks) before the owner has
+	 * even recorded the conn. */
+	conn__set_poll(c, UV_READABLE);
 	*out = c;
-	conn__handshake(c);
 	return 0;
 }
 
@@ -615,7 +619,18 @@ static void conn__poll_cb(uv_poll_t *h, int status, int events)
 	if (c->state == CONN_CLOSED)
 		return;
 	if (status < 0 && c->state != CONN_CONNECTING) {
-		conn_close(c, CLOSE_PROTOCOL, "socket error: %s", uv_strerror(status));
+		int err = 0;
+		socklen_t len = sizeof(err);
+
+		/* libuv reports a failed socket without the reason: ask it. */
+		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		if (err == ETIMEDOUT)
+			conn__fail(c, DROP_keepalive_timeout, CLOSE_TIMEOUT,
+				   "keepalive timeout: sent data unacknowledged for %u ms",
+				   c->p.keepalive_timeout_ms + 1000);
+		else
+			conn_close(c, CLOSE_PROTOCOL, "socket error: %s",
+				   err ? strerror(err) : uv_strerror(status));
 		return;
 	}
 	switch (c->state) {

@@ -252,8 +252,6 @@ static void server__accept(uv_poll_t *h, int status, int events)
 			close(fd);
 			continue;
 		}
-		/* conn_accept may already have failed the handshake; its closed
-		 * hook runs later from the loop and removes it again. */
 		s->conns[s->nconns++] = c;
 	}
 }

@@ -232,6 +232,11 @@ static void shoot__writable(struct conn *c)
 	tunio_resume(&l->s->tun, c);
 }
 
+static void link__retry(uv_timer_t *t)
+{
+	link__start(t->data);
+}
+
 /* Exponential backoff with jitter: the next attempt in [b/2, b], then b
  * doubles up to --reconnect-max, so that a seed's worth of agents do not
  * reconnect in lock-step after a server restart. */
@@ -244,7 +249,7 @@ static void link__schedule(struct link *l)
 	wait = b / 2 + (b / 2 ? r % (b / 2 + 1) : 0);
 	l->backoff_ms = b * 2 > l->s->cfg.reconnect_max_ms ? l->s->cfg.reconnect_max_ms : b * 2;
 	log_debug(NULL, "server %s: next attempt in %u ms", l->target, wait);
-	uv_timer_start(&l->retry, (uv_timer_cb)link__start, wait, 0);
+	uv_timer_start(&l->retry, link__retry, wait, 0);
 }
 
 static void shoot__closed(struct conn *c, const char *reason)

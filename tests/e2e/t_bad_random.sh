@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Random bytes to the listen port: the server closes the connection, logs
+# "handshake failed" with OpenSSL's reason, and the good tunnel carries on.
+#
+#    seed ns                     agent ns                    node ns                      pod ns
+#  +----------------------+    +----------------------+    +-----------------------+    +--------------------+
+#  | vpn-server           |    | vpn-shoot            |    | kubelet.py :10250     |    | kubelet.py :8080   |
+#  | curl, ping, socat    |    |  masquerade, fwmark  |    | nft DNAT              |    | socat UDP echo     |
+#  |  (kube-apiserver)    |    |  answers -> tunnel   |    |  100.64.0.10:80       |    |   :7007            |
+#  |                      |    |                      |    |   -> 100.96.0.5:8080  |    |                    |
+#  |       tun-e2e-s ::1  |<==>| tun-e2e-a ::2        |    |                       |    |                    |
+#  |   up0 192.0.2.1/24   |<-->| up0 192.0.2.2/24     |    |                       |    |                    |
+#  |    2001:db8:1::1/64  |    |   2001:db8:1::2/64   |    |                       |    |                    |
+#  |                      |    |                      |    |                       |    |                    |
+#  | nft: drop shoot-     |    |    node0 10.250.0.2  |<-->| eth0 10.250.0.10/24   |    |                    |
+#  |  network sources     |    |    2001:db8:250::2   |    |  2001:db8:250::10/64  |    |                    |
+#  |  arriving on up0     |    | default via node     |    |    pod0 100.96.0.1/24 |<-->| eth0 100.96.0.5/24 |
+#  |                      |    |                      |    |    2001:db8:96::1/64  |    |  2001:db8:96::5/64 |
+#  +----------------------+    +----------------------+    +-----------------------+    +--------------------+
+#    tun-e2e-s <==> tun-e2e-a: the TLS 1.3 tunnel over up0 (fd8f:6d53:b97a:1::/96)
+set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+e2e_init
+e2e_up
+failed0=$(stat_value server handshakes_failed)
+
+for seed in 1 2 3; do
+	step "4 KB of random bytes (seed $seed)"
+	log_mark server
+	out=$(badpeer random --bytes 4096 --seed "$seed" --wait 5) || fail "badpeer: $out"
+	assert_contains "$out" "result: eof" "the server closes the connection"
+	line=$(log_wait server 3 "handshake failed")
+	step "server: $line"
+done
+step "64 KB of random bytes"
+log_mark server
+out=$(badpeer random --bytes 65536 --seed 4 --wait 5) || fail "badpeer: $out"
+assert_contains "$out" "result: eof" "the server closes the connection"
+log_wait server 3 "handshake failed" >/dev/null
+stat_moved server handshakes_failed "$failed0" 4
+check_survived
+pass

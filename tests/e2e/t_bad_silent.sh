@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# A TCP connection that sends nothing is closed after --handshake-timeout
+# (logged as "handshake timeout"); the good tunnel carries on.
+#
+#    seed ns                     agent ns                    node ns                      pod ns
+#  +----------------------+    +----------------------+    +-----------------------+    +--------------------+
+#  | vpn-server           |    | vpn-shoot            |    | kubelet.py :10250     |    | kubelet.py :8080   |
+#  | curl, ping, socat    |    |  masquerade, fwmark  |    | nft DNAT              |    | socat UDP echo     |
+#  |  (kube-apiserver)    |    |  answers -> tunnel   |    |  100.64.0.10:80       |    |   :7007            |
+#  |                      |    |                      |    |   -> 100.96.0.5:8080  |    |                    |
+#  |       tun-e2e-s ::1  |<==>| tun-e2e-a ::2        |    |                       |    |                    |
+#  |   up0 192.0.2.1/24   |<-->| up0 192.0.2.2/24     |    |                       |    |                    |
+#  |    2001:db8:1::1/64  |    |   2001:db8:1::2/64   |    |                       |    |                    |
+#  |                      |    |                      |    |                       |    |                    |
+#  | nft: drop shoot-     |    |    node0 10.250.0.2  |<-->| eth0 10.250.0.10/24   |    |                    |
+#  |  network sources     |    |    2001:db8:250::2   |    |  2001:db8:250::10/64  |    |                    |
+#  |  arriving on up0     |    | default via node     |    |    pod0 100.96.0.1/24 |<-->| eth0 100.96.0.5/24 |
+#  |                      |    |                      |    |    2001:db8:96::1/64  |    |  2001:db8:96::5/64 |
+#  +----------------------+    +----------------------+    +-----------------------+    +--------------------+
+#    tun-e2e-s <==> tun-e2e-a: the TLS 1.3 tunnel over up0 (fd8f:6d53:b97a:1::/96)
+set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+e2e_init
+e2e_up
+n0=$(stat_value server dropped_handshake_timeout)
+
+step "connect and send nothing (--handshake-timeout $HANDSHAKE_TIMEOUT)"
+log_mark server
+out=$(badpeer silent --wait "$(( $(to_ms "$HANDSHAKE_TIMEOUT") / 1000 + 5 ))") || fail "badpeer: $out"
+assert_contains "$out" "result: eof after" "the server closes the silent connection"
+secs=$(printf '%s\n' "$out" | sed -n 's/^result: eof after \([0-9.]*\) s.*/\1/p')
+step "closed after $secs s"
+ms=$(to_ms "$secs")
+lo=$(( $(to_ms "$HANDSHAKE_TIMEOUT") - 200 ))
+hi=$(( $(to_ms "$HANDSHAKE_TIMEOUT") + 1500 ))
+[ "$ms" -ge "$lo" ] && [ "$ms" -le "$hi" ] ||
+	fail "closed after $ms ms, want $lo..$hi ms (--handshake-timeout $HANDSHAKE_TIMEOUT)"
+line=$(log_wait server 2 "handshake timeout")
+step "server: $line"
+stat_moved server dropped_handshake_timeout "$n0"
+check_survived
+pass
