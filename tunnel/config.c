@@ -47,6 +47,7 @@ static const struct cfg_opt cfg_opts[] = {
 	{ "keepalive-timeout", "KEEPALIVE_TIMEOUT", ROLE_BOTH, K_SECONDS, OFF(keepalive_timeout_ms), 0, "SECONDS", "no frame for this long: the tunnel is dead" },
 	{ "log-format", "LOG_FORMAT", ROLE_BOTH, K_LOGFMT, OFF(log_format), 0, "text|json", "log line format" },
 	{ "log-level", "LOG_LEVEL", ROLE_BOTH, K_LOGLVL, OFF(log_level), 0, "LEVEL", "debug, info, warn or error" },
+	{ "user", "VPN_USER", ROLE_BOTH, K_STR, OFF(user), 0, "NAME", "run as this user after set-up, keeping only CAP_NET_ADMIN" },
 
 	{ "listen", "VPN_LISTEN", CFG_SERVER, K_HOSTPORT, OFF(listen), 0, "ADDR:PORT", "where shoot agents connect" },
 	{ "shoot-networks", NULL, CFG_SERVER, K_CIDRS, OFF(shoot_networks), 0, "CIDR,...", "networks routed into the tunnel (env SHOOT_POD_NETWORKS, SHOOT_SERVICE_NETWORKS, SHOOT_NODE_NETWORKS)" },

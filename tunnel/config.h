@@ -27,6 +27,7 @@ struct cfg {
 	const char *stats_socket, *metrics_listen;
 	unsigned keepalive_ms, keepalive_timeout_ms;
 	const char *log_format, *log_level;
+	const char *user;	/* NULL: stay root (with only CAP_NET_ADMIN) */
 
 	/* vpn-server */
 	const char *listen;

@@ -412,7 +412,9 @@ int ctl_start(struct ctl *c, uv_loop_t *loop, const char *path,
 		snprintf(dir, sizeof(dir), "%s", path);
 		if ((slash = strrchr(dir, '/')) && slash != dir) {
 			*slash = '\0';
-			if (mkdir(dir, 0700) && errno != EEXIST)
+			if (!mkdir(dir, 0700))
+				snprintf(c->dir, sizeof(c->dir), "%s", dir);
+			else if (errno != EEXIST)
 				return -errno;
 		}
 	}
@@ -439,4 +441,6 @@ void ctl_stop(struct ctl *c)
 	c->open = false;
 	uv_close((uv_handle_t *)&c->server, NULL);
 	unlink(c->path);
+	if (c->dir[0])
+		rmdir(c->dir);
 }

@@ -38,6 +38,7 @@ struct ctl {
 	size_t ncmds;
 	void *owner;
 	bool open;
+	char dir[108];		/* the directory, if ctl_start created it */
 };
 
 /* Binds path (replacing a stale socket), mode 0600. Returns 0 or -errno. */

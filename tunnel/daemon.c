@@ -1,4 +1,8 @@
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -221,4 +225,54 @@ void daemon_tls_free(struct daemon_tls *t)
 {
 	SSL_CTX_free(t->ctx);
 	t->ctx = NULL;
+}
+
+int daemon_drop_privileges(const char *user, const char *const *chown_paths,
+			   char *err, size_t errlen)
+{
+	static const cap_value_t keep[] = { CAP_NET_ADMIN };
+	struct passwd *pw = NULL;
+	cap_t caps = NULL;
+	int ret = -EPERM;
+
+	if (user && !(pw = getpwnam(user))) {
+		snprintf(err, errlen, "--user: `%s' is not a user on this system", user);
+		return -ENOENT;
+	}
+	for (size_t i = 0; pw && chown_paths && chown_paths[i]; i++) {
+		if (lchown(chown_paths[i], pw->pw_uid, pw->pw_gid) && errno != ENOENT) {
+			snprintf(err, errlen, "--user: cannot hand %s to %s: %s",
+				 chown_paths[i], user, strerror(errno));
+			return -errno;
+		}
+	}
+	/* The bounding set first, while CAP_SETPCAP is still effective: not
+	 * even an exec'd program could regain what is dropped here. */
+	for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)
+		if (c != CAP_NET_ADMIN)
+			prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+	/* Keep the permitted set across setuid; it is trimmed below. */
+	if (pw && (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) || setgroups(0, NULL) ||
+		   setgid(pw->pw_gid) || setuid(pw->pw_uid))) {
+		snprintf(err, errlen, "--user: cannot switch to %s: %s", user, strerror(errno));
+		return -errno;
+	}
+	caps = cap_init();	/* all clear */
+	if (!caps ||
+	    cap_set_flag(caps, CAP_PERMITTED, 1, keep, CAP_SET) ||
+	    cap_set_flag(caps, CAP_EFFECTIVE, 1, keep, CAP_SET) ||
+	    cap_set_proc(caps)) {
+		snprintf(err, errlen, "cannot reduce capabilities to CAP_NET_ADMIN: %s", strerror(errno));
+		goto out;
+	}
+	cap_reset_ambient();
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
+		snprintf(err, errlen, "cannot set no_new_privs: %s", strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (caps)
+		cap_free(caps);
+	return ret;
 }

@@ -61,6 +61,15 @@ void daemon_tls_reload_cmd(struct ctl_out *o, struct daemon_tls *t);
 int daemon_tls_watch(struct daemon_tls *t, uv_loop_t *loop);
 void daemon_tls_free(struct daemon_tls *t);
 
+/* Least privilege, once devices, routes and sockets are set up: switch to
+ * user (if non-NULL; its primary group, no supplementary groups) and keep
+ * only CAP_NET_ADMIN, which route, address and nftables changes (and the
+ * clean-up at exit) still need; no_new_privs so nothing exec'd gets more.
+ * chown_paths (NULL-terminated) are handed to the user first so it can
+ * remove them at exit. On error writes a line to err. */
+int daemon_drop_privileges(const char *user, const char *const *chown_paths,
+			   char *err, size_t errlen);
+
 /* Closes every handle still open on loop and runs it until they are gone,
  * so the loop can be closed without leaks. */
 void daemon_loop_drain(uv_loop_t *loop);

@@ -433,6 +433,15 @@ int main(int argc, char **argv)
 	tunio_start(&s->tun, s->loop, s->tun_fd, server__route, s);
 	daemon_signals_start(&s->sig, s->loop, server__stop, server__reload, s);
 	daemon_tls_watch(&s->tls, s->loop);
+	{
+		const char *mine[] = { s->ctl.path, s->ctl.dir[0] ? s->ctl.dir : NULL, NULL };
+		int e = daemon_drop_privileges(s->cfg.user, mine, err, sizeof(err));
+		if (e) {
+			ret = e == -ENOENT ? EXIT_USAGE : EXIT_RUNTIME;
+			fprintf(stderr, "vpn-server: %s\n", err);
+			goto out;
+		}
+	}
 	log_info(NULL, "vpn-server %s listening on %s, device %s, %zu shoot networks",
 		 TENDRIL_VERSION, s->cfg.listen, s->cfg.dev, s->cfg.shoot_networks.n);
 

@@ -516,6 +516,15 @@ int main(int argc, char **argv)
 	tunio_start(&s->tun, s->loop, s->tun_fd, shoot__route, s);
 	daemon_signals_start(&s->sig, s->loop, shoot__stop, shoot__reload, s);
 	daemon_tls_watch(&s->tls, s->loop);
+	{
+		const char *mine[] = { s->ctl.path, s->ctl.dir[0] ? s->ctl.dir : NULL, NULL };
+		int e = daemon_drop_privileges(s->cfg.user, mine, err, sizeof(err));
+		if (e) {
+			ret = e == -ENOENT ? EXIT_USAGE : EXIT_RUNTIME;
+			fprintf(stderr, "vpn-shoot: %s\n", err);
+			goto out;
+		}
+	}
 	log_info(NULL, "vpn-shoot %s on %s, %zu servers, egress %s", TENDRIL_VERSION, s->cfg.dev,
 		 s->nlinks, s->egress[0] ? s->egress : "any device");
 	for (size_t i = 0; i < s->nlinks; i++)
