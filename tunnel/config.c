@@ -42,6 +42,7 @@ static const struct cfg_opt cfg_opts[] = {
 	{ "mtu", "VPN_MTU", ROLE_BOTH, K_MTU, OFF(mtu), 0, "N", "TUN MTU" },
 	{ "vpn-network", "VPN_NETWORK", ROLE_BOTH, K_CIDR6, OFF(vpn_network), 0, "CIDR", "IPv6 transfer network" },
 	{ "stats-socket", "STATS_SOCKET", ROLE_BOTH, K_STR, OFF(stats_socket), 0, "PATH", "operator socket (mode 0600)" },
+	{ "stats-socket-ro", "STATS_SOCKET_RO", ROLE_BOTH, K_STR, OFF(stats_socket_ro), 0, "PATH", "read-only operator socket (mode 0660; refuses reload and other changes)" },
 	{ "metrics-listen", "METRICS_LISTEN", ROLE_BOTH, K_HOSTPORT, OFF(metrics_listen), 0, "ADDR:PORT", "HTTP /metrics, /healthz, /readyz" },
 	{ "keepalive", "KEEPALIVE", ROLE_BOTH, K_SECONDS, OFF(keepalive_ms), 0, "SECONDS", "ping interval on an idle tunnel" },
 	{ "keepalive-timeout", "KEEPALIVE_TIMEOUT", ROLE_BOTH, K_SECONDS, OFF(keepalive_timeout_ms), 0, "SECONDS", "no frame for this long: the tunnel is dead" },

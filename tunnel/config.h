@@ -24,7 +24,7 @@ struct cfg {
 	const char *cert, *key, *ca, *dev;
 	unsigned mtu;
 	struct cidr vpn_network;
-	const char *stats_socket, *metrics_listen;
+	const char *stats_socket, *stats_socket_ro, *metrics_listen;
 	unsigned keepalive_ms, keepalive_timeout_ms;
 	const char *log_format, *log_level;
 	const char *user;	/* NULL: stay root (with only CAP_NET_ADMIN) */

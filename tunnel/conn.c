@@ -222,6 +222,7 @@ void conn_close(struct conn *c, uint16_t code, const char *fmt, ...)
 			 (double)(conn_now_ms() - c->up_since_ms) / 1000);
 	} else {
 		stats_inc(STAT_handshakes_failed, 1);
+		stats_error(conn_now_ms(), c->remote, c->log.peer, c->close_reason);
 		log_warn(&c->log, "%s", c->close_reason);
 	}
 	ERR_clear_error();

@@ -212,6 +212,34 @@ void ctl_show_stat(struct ctl_out *o, void *owner)
 	ctl_kv_end(o);
 }
 
+void ctl_clear_stat(void)
+{
+	memset(&stats.v, 0, sizeof(stats.v));
+	memset(&stats.drops, 0, sizeof(stats.drops));
+}
+
+void ctl_show_errors(struct ctl_out *o, void *owner)
+{
+	static const char *const cols[] = { "age_s", "remote", "peer", "reason" };
+	uint64_t now = conn_now_ms();
+
+	ctl_table_begin(o, "errors", cols, sizeof(cols) / sizeof(cols[0]));
+	for (size_t i = 0; i < STATS_ERRORS; i++) {
+		/* Newest first. */
+		const struct stats_error *e =
+			&stats.errors[(stats.nerrors + STATS_ERRORS - 1 - i) % STATS_ERRORS];
+		if (i >= stats.nerrors)
+			break;
+		ctl_row_begin(o);
+		ctl_cell_u64(o, cols[0], (now - e->at_ms) / 1000);
+		ctl_cell_str(o, cols[1], e->remote);
+		ctl_cell_str(o, cols[2], e->peer);
+		ctl_cell_str(o, cols[3], e->reason);
+		ctl_row_end(o);
+	}
+	ctl_table_end(o);
+}
+
 static const char *const ctl__tunnel_cols[] = {
 	"id", "peer", "remote", "tunnel_addr", "state", "up_since_s", "rx_bytes",
 	"tx_bytes", "rx_packets", "tx_packets", "drops", "rtt_us", "reconnects",
@@ -286,6 +314,8 @@ static void ctl__one(const struct ctl_cmd *cmds, size_t ncmds, void *owner,
 				break;
 		if (i == ncmds)
 			ctl_error(o, "unknown command `%s' (try help)", norm);
+		else if (cmds[i].changes && o->read_only)
+			ctl_error(o, "`%s' is not allowed on the read-only socket", norm);
 		else
 			cmds[i].fn(o, owner);
 	}
@@ -318,7 +348,7 @@ static void ctl__write_done(uv_write_t *req, int status)
 
 static void ctl__answer(struct ctl_client *cl, const char *line)
 {
-	struct ctl_out o = { 0 };
+	struct ctl_out o = { .read_only = cl->ctl->read_only };
 	uv_write_t *req;
 	uv_buf_t b;
 
@@ -391,8 +421,9 @@ static void ctl__connection(uv_stream_t *server, int status)
 }
 
 int ctl_start(struct ctl *c, uv_loop_t *loop, const char *path,
-	      const struct ctl_cmd *cmds, size_t ncmds, void *owner)
+	      const struct ctl_cmd *cmds, size_t ncmds, void *owner, bool read_only)
 {
+	mode_t mode = read_only ? 0660 : 0600;
 	mode_t old;
 	int err;
 
@@ -422,11 +453,12 @@ int ctl_start(struct ctl *c, uv_loop_t *loop, const char *path,
 	unlink(path);
 	/* umask then chmod: the socket is never reachable by others, not even
 	 * between bind and chmod. */
+	c->read_only = read_only;
 	old = umask(0177);
 	err = uv_pipe_bind(&c->server, path);
 	umask(old);
 	if (!err)
-		err = chmod(path, 0600) ? -errno : 0;
+		err = chmod(path, mode) ? -errno : 0;
 	if (!err)
 		err = uv_listen((uv_stream_t *)&c->server, 16, ctl__connection);
 	if (err)

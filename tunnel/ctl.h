@@ -21,6 +21,7 @@ struct ctl_out {
 	size_t len, cap;
 	bool json;
 	bool failed;	/* the answer is an error line */
+	bool read_only;	/* set by the caller: refuse commands that change */
 	int rows;	/* rows emitted in the current table */
 	int fields;	/* fields emitted in the current row/object */
 };
@@ -29,6 +30,7 @@ struct ctl_cmd {
 	const char *keyword;	/* "show tunnels" */
 	const char *usage;	/* one line for help */
 	void (*fn)(struct ctl_out *o, void *owner);
+	bool changes;		/* changes state: refused on the read-only socket */
 };
 
 struct ctl {
@@ -38,12 +40,15 @@ struct ctl {
 	size_t ncmds;
 	void *owner;
 	bool open;
+	bool read_only;
 	char dir[108];		/* the directory, if ctl_start created it */
 };
 
-/* Binds path (replacing a stale socket), mode 0600. Returns 0 or -errno. */
+/* Binds path (replacing a stale socket). The operator socket is mode
+ * 0600; a read_only one is 0660 (for a monitoring group) and refuses every
+ * command marked `changes`. Returns 0 or -errno. */
 int ctl_start(struct ctl *c, uv_loop_t *loop, const char *path,
-	      const struct ctl_cmd *cmds, size_t ncmds, void *owner);
+	      const struct ctl_cmd *cmds, size_t ncmds, void *owner, bool read_only);
 /* Stops listening and removes the socket file. */
 void ctl_stop(struct ctl *c);
 
@@ -68,6 +73,9 @@ void ctl_out_free(struct ctl_out *o);
 
 /* Shared answers of both daemons. */
 void ctl_show_stat(struct ctl_out *o, void *owner);
+void ctl_show_errors(struct ctl_out *o, void *owner);
+/* Zeroes the global counters; the daemon zeroes its tunnels'. */
+void ctl_clear_stat(void);
 /* The columns of `show tunnels`, and one row per conn. */
 void ctl_tunnels_begin(struct ctl_out *o);
 void ctl_tunnel_row(struct ctl_out *o, const struct conn *c, const char *tunnel_addr,

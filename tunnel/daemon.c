@@ -276,3 +276,20 @@ out:
 		cap_free(caps);
 	return ret;
 }
+
+int daemon_ctl_start(struct ctl *rw, struct ctl *ro, uv_loop_t *loop, const struct cfg *c,
+		     const struct ctl_cmd *cmds, size_t ncmds, void *owner,
+		     char *err, size_t errlen)
+{
+	int e = ctl_start(rw, loop, c->stats_socket, cmds, ncmds, owner, false);
+
+	if (e) {
+		snprintf(err, errlen, "--stats-socket: %s: %s", c->stats_socket, uv_strerror(e));
+		return e;
+	}
+	if (c->stats_socket_ro && (e = ctl_start(ro, loop, c->stats_socket_ro, cmds, ncmds, owner, true))) {
+		snprintf(err, errlen, "--stats-socket-ro: %s: %s", c->stats_socket_ro, uv_strerror(e));
+		return e;
+	}
+	return 0;
+}

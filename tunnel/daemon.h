@@ -70,6 +70,12 @@ void daemon_tls_free(struct daemon_tls *t);
 int daemon_drop_privileges(const char *user, const char *const *chown_paths,
 			   char *err, size_t errlen);
 
+/* The operator socket and, with --stats-socket-ro, the read-only one.
+ * On error writes a line naming the flag. */
+int daemon_ctl_start(struct ctl *rw, struct ctl *ro, uv_loop_t *loop, const struct cfg *c,
+		     const struct ctl_cmd *cmds, size_t ncmds, void *owner,
+		     char *err, size_t errlen);
+
 /* Closes every handle still open on loop and runs it until they are gone,
  * so the loop can be closed without leaks. */
 void daemon_loop_drain(uv_loop_t *loop);

@@ -54,9 +54,22 @@ enum stats_reason {
 	DROP__MAX
 };
 
+/* The last rejected or failed handshakes, for `show errors`: what an
+ * on-call engineer asks first when an agent cannot connect. */
+enum { STATS_ERRORS = 32 };
+
+struct stats_error {
+	uint64_t at_ms;		/* conn_now_ms() clock */
+	char remote[64];
+	char peer[128];
+	char reason[200];
+};
+
 struct stats {
 	uint64_t v[STAT__MAX];
 	uint64_t drops[DROP__MAX];
+	struct stats_error errors[STATS_ERRORS];	/* a ring */
+	size_t nerrors;		/* total recorded; errors[nerrors % N] is next */
 };
 
 extern struct stats stats;
@@ -65,5 +78,6 @@ extern const char *const stats_reason_names[DROP__MAX];
 
 static inline void stats_inc(enum stats_global_id id, uint64_t n) { stats.v[id] += n; }
 static inline void stats_drop(enum stats_reason r) { stats.drops[r]++; }
+void stats_error(uint64_t now_ms, const char *remote, const char *peer, const char *reason);
 
 #endif

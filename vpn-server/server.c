@@ -44,7 +44,7 @@ struct server {
 	struct nl *nl;
 	int tun_fd, tun_ifindex;
 	struct tunio tun;
-	struct ctl ctl;
+	struct ctl ctl, ctl_ro;
 	struct addr_pool pool;
 	struct conn_params params;
 	struct conn *conns[SERVER_MAX_CONNS];	/* every conn, any state */
@@ -352,6 +352,18 @@ static void server__tunnels(struct ctl_out *o, void *owner)
 	ctl_table_end(o);
 }
 
+static void server__clear_cmd(struct ctl_out *o, void *owner)
+{
+	struct server *s = owner;
+
+	ctl_clear_stat();
+	for (size_t i = 0; i < s->nconns; i++)
+		memset(&s->conns[i]->ctr, 0, sizeof(s->conns[i]->ctr));
+	ctl_kv_begin(o);
+	ctl_kv_str(o, "cleared", "global and per-tunnel counters");
+	ctl_kv_end(o);
+}
+
 static void server__reload_cmd(struct ctl_out *o, void *owner)
 {
 	struct server *s = owner;
@@ -360,10 +372,12 @@ static void server__reload_cmd(struct ctl_out *o, void *owner)
 }
 
 static const struct ctl_cmd server_cmds[] = {
-	{ "show info", "version, role, uptime, tunnels up", server__info },
-	{ "show tunnels", "one row per tunnel", server__tunnels },
-	{ "show stat", "global counters and drops by reason", ctl_show_stat },
-	{ "reload", "reload certificate, key and CA as SIGHUP does", server__reload_cmd },
+	{ "show info", "version, role, uptime, tunnels up", server__info, false },
+	{ "show tunnels", "one row per tunnel", server__tunnels, false },
+	{ "show stat", "global counters and drops by reason", ctl_show_stat, false },
+	{ "show errors", "the last refused or failed handshakes, newest first", ctl_show_errors, false },
+	{ "clear counters", "zero the global and per-tunnel counters", server__clear_cmd, true },
+	{ "reload", "reload certificate, key and CA as SIGHUP does", server__reload_cmd, true },
 };
 
 /* New handshakes use the new material; tunnels that are up keep theirs
@@ -421,10 +435,9 @@ int main(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if (ctl_start(&s->ctl, s->loop, s->cfg.stats_socket, server_cmds,
-		      sizeof(server_cmds) / sizeof(server_cmds[0]), s)) {
-		fprintf(stderr, "vpn-server: --stats-socket: %s: cannot listen: %s\n",
-			s->cfg.stats_socket, strerror(errno));
+	if (daemon_ctl_start(&s->ctl, &s->ctl_ro, s->loop, &s->cfg, server_cmds,
+			     sizeof(server_cmds) / sizeof(server_cmds[0]), s, err, sizeof(err))) {
+		fprintf(stderr, "vpn-server: %s\n", err);
 		ret = EXIT_USAGE;
 		goto out;
 	}
@@ -452,6 +465,7 @@ out:
 	for (size_t i = s->nconns; i-- > 0;)
 		conn_close(s->conns[i], CLOSE_SHUTDOWN, "server shutting down");
 	ctl_stop(&s->ctl);
+	ctl_stop(&s->ctl_ro);
 	daemon_loop_drain(s->loop);
 	uv_loop_close(s->loop);
 	if (s->listen_fd >= 0)

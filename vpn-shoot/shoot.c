@@ -78,7 +78,7 @@ struct shoot {
 	struct nl *nl;
 	int tun_fd, tun_ifindex;
 	struct tunio tun;
-	struct ctl ctl;
+	struct ctl ctl, ctl_ro;
 	struct conn_params params;
 	struct link links[CFG_LIST_MAX];
 	size_t nlinks;
@@ -424,6 +424,19 @@ static void shoot__tunnels(struct ctl_out *o, void *owner)
 	ctl_table_end(o);
 }
 
+static void shoot__clear_cmd(struct ctl_out *o, void *owner)
+{
+	struct shoot *s = owner;
+
+	ctl_clear_stat();
+	for (size_t i = 0; i < s->nlinks; i++)
+		if (s->links[i].conn)
+			memset(&s->links[i].conn->ctr, 0, sizeof(s->links[i].conn->ctr));
+	ctl_kv_begin(o);
+	ctl_kv_str(o, "cleared", "global and per-tunnel counters");
+	ctl_kv_end(o);
+}
+
 static void shoot__reload_cmd(struct ctl_out *o, void *owner)
 {
 	struct shoot *s = owner;
@@ -432,10 +445,12 @@ static void shoot__reload_cmd(struct ctl_out *o, void *owner)
 }
 
 static const struct ctl_cmd shoot_cmds[] = {
-	{ "show info", "version, role, uptime, tunnels up", shoot__info },
-	{ "show tunnels", "one row per tunnel", shoot__tunnels },
-	{ "show stat", "global counters and drops by reason", ctl_show_stat },
-	{ "reload", "reload certificate, key and CA as SIGHUP does", shoot__reload_cmd },
+	{ "show info", "version, role, uptime, tunnels up", shoot__info, false },
+	{ "show tunnels", "one row per tunnel", shoot__tunnels, false },
+	{ "show stat", "global counters and drops by reason", ctl_show_stat, false },
+	{ "show errors", "the last refused or failed handshakes, newest first", ctl_show_errors, false },
+	{ "clear counters", "zero the global and per-tunnel counters", shoot__clear_cmd, true },
+	{ "reload", "reload certificate, key and CA as SIGHUP does", shoot__reload_cmd, true },
 };
 
 static void shoot__reload(void *owner)
@@ -504,10 +519,9 @@ int main(int argc, char **argv)
 		uv_timer_init(s->loop, &l->retry);
 		l->retry.data = l;
 	}
-	if (ctl_start(&s->ctl, s->loop, s->cfg.stats_socket, shoot_cmds,
-		      sizeof(shoot_cmds) / sizeof(shoot_cmds[0]), s)) {
-		fprintf(stderr, "vpn-shoot: --stats-socket: %s: cannot listen: %s\n",
-			s->cfg.stats_socket, strerror(errno));
+	if (daemon_ctl_start(&s->ctl, &s->ctl_ro, s->loop, &s->cfg, shoot_cmds,
+			     sizeof(shoot_cmds) / sizeof(shoot_cmds[0]), s, err, sizeof(err))) {
+		fprintf(stderr, "vpn-shoot: %s\n", err);
 		ret = EXIT_USAGE;
 		goto out;
 	}
@@ -538,6 +552,7 @@ out:
 		if (s->links[i].conn)
 			conn_close(s->links[i].conn, CLOSE_SHUTDOWN, "agent shutting down");
 	ctl_stop(&s->ctl);
+	ctl_stop(&s->ctl_ro);
 	s->stopping = true;
 	daemon_loop_drain(s->loop);
 	uv_loop_close(s->loop);

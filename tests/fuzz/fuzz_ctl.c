@@ -53,11 +53,11 @@ static void cmd_fail(struct ctl_out *o, void *owner)
 }
 
 static const struct ctl_cmd cmds[] = {
-	{ "show info", "kv", cmd_info },
-	{ "show rows", "table", cmd_table },
-	{ "show stat", "counters", ctl_show_stat },
-	{ "show silent", "nothing", cmd_silent },
-	{ "fail", "error", cmd_fail },
+	{ "show info", "kv", cmd_info, false },
+	{ "show rows", "table", cmd_table, false },
+	{ "show stat", "counters", ctl_show_stat, false },
+	{ "show silent", "nothing", cmd_silent, false },
+	{ "fail", "error", cmd_fail, false },
 };
 
 /* ---- a small strict JSON validator ---- */

@@ -92,13 +92,14 @@ static void cmd_tunnels(struct ctl_out *o, void *owner)
 }
 
 static const struct ctl_cmd cmds[] = {
-	{ "show info", "name: value lines", cmd_info },
-	{ "show peers", "a table with two rows", cmd_peers },
-	{ "show none", "a table without rows", cmd_no_rows },
-	{ "show silent", "answers nothing", cmd_silent },
-	{ "show stat", "global counters", ctl_show_stat },
-	{ "show tunnels", "the shared tunnel table", cmd_tunnels },
-	{ "fail", "always an error", cmd_fail },
+	{ "show info", "name: value lines", cmd_info, false },
+	{ "show peers", "a table with two rows", cmd_peers, false },
+	{ "show none", "a table without rows", cmd_no_rows, false },
+	{ "show silent", "answers nothing", cmd_silent, false },
+	{ "show stat", "global counters", ctl_show_stat, false },
+	{ "show tunnels", "the shared tunnel table", cmd_tunnels, false },
+	{ "fail", "always an error", cmd_fail, false },
+	{ "reload", "changes state", cmd_info, true },
 };
 
 /* Runs line and returns the output (caller frees); *failed receives
@@ -602,6 +603,24 @@ static void answers_append_to_the_output_and_free_resets_it(void **state)
 	assert_int_equal(o.cap, 0);
 }
 
+static void the_read_only_socket_refuses_commands_that_change_state(void **state)
+{
+	struct ctl_out o = { .read_only = true };
+
+	ctl_execute(cmds, N(cmds), (void *)cmds, "reload; show info", &o);
+	assert_non_null(o.buf);
+	assert_true(o.failed);
+	assert_non_null(strstr(o.buf, "error: `reload' is not allowed on the read-only socket\n\n"));
+	/* Reading commands still answer. */
+	assert_non_null(strstr(o.buf, "\n\nversion: 1.2.3\n"));
+	ctl_out_free(&o);
+
+	o = (struct ctl_out){ .read_only = false };
+	ctl_execute(cmds, N(cmds), (void *)cmds, "reload", &o);
+	assert_false(o.failed);
+	ctl_out_free(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -622,6 +641,7 @@ int main(void)
 		cmocka_unit_test(handlers_receive_the_owner),
 		cmocka_unit_test(an_overlong_command_is_unknown_not_cut_to_a_known_one),
 		cmocka_unit_test(answers_append_to_the_output_and_free_resets_it),
+		cmocka_unit_test(the_read_only_socket_refuses_commands_that_change_state),
 	};
 
 	return cmocka_run_group_tests_name("ctl", tests, NULL, NULL);
