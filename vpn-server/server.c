@@ -16,7 +16,9 @@
 #include "tunnel/conn.h"
 #include "tunnel/ctl.h"
 #include "tunnel/daemon.h"
+#include "tunnel/http.h"
 #include "tunnel/log.h"
+#include "tunnel/metrics.h"
 #include "tunnel/pkt.h"
 #include "tunnel/ratelimit.h"
 #include "tunnel/stats.h"
@@ -45,6 +47,7 @@ struct server {
 	int tun_fd, tun_ifindex;
 	struct tunio tun;
 	struct ctl ctl, ctl_ro;
+	struct http_server http;
 	struct addr_pool pool;
 	struct conn_params params;
 	struct conn *conns[SERVER_MAX_CONNS];	/* every conn, any state */
@@ -371,6 +374,33 @@ static void server__reload_cmd(struct ctl_out *o, void *owner)
 	daemon_tls_reload_cmd(o, &s->tls);
 }
 
+/* HTTP on --metrics-listen: /metrics from the same counters as the stats
+ * socket, /healthz while the loop runs, /readyz while a tunnel is up and
+ * heard from within the keepalive timeout. */
+static void server__metrics(const struct http_request *q, struct http_response *r, void *owner)
+{
+	struct server *s = owner;
+	struct metrics_info mi;
+	struct conn *const *v = s->conns;
+	size_t n = s->nconns;
+	metrics_info_now(&mi, "server", s->started_ms);
+	metrics_answer(r, &mi, v, n);
+}
+
+static void server__readyz(const struct http_request *q, struct http_response *r, void *owner)
+{
+	struct server *s = owner;
+	struct conn *const *v = s->conns;
+	size_t n = s->nconns;
+	metrics_answer_ready(r, v, n, conn_now_ms(), s->cfg.keepalive_timeout_ms);
+}
+
+static const struct http_route server_routes[] = {
+	{ "/metrics", server__metrics },
+	{ "/healthz", http_handle_ok },
+	{ "/readyz", server__readyz },
+};
+
 static const struct ctl_cmd server_cmds[] = {
 	{ "show info", "version, role, uptime, tunnels up", server__info, false },
 	{ "show tunnels", "one row per tunnel", server__tunnels, false },
@@ -435,6 +465,15 @@ int main(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	{
+		int e = http_server_start(&s->http, s->loop, s->cfg.metrics_listen, server_routes,
+					  sizeof(server_routes) / sizeof(server_routes[0]), s, err, sizeof(err));
+		if (e) {
+			fprintf(stderr, "vpn-server: %s\n", err);
+			ret = e == -EINVAL || e == -EADDRINUSE ? EXIT_USAGE : EXIT_RUNTIME;
+			goto out;
+		}
+	}
 	if (daemon_ctl_start(&s->ctl, &s->ctl_ro, s->loop, &s->cfg, server_cmds,
 			     sizeof(server_cmds) / sizeof(server_cmds[0]), s, err, sizeof(err))) {
 		fprintf(stderr, "vpn-server: %s\n", err);
@@ -466,6 +505,7 @@ out:
 		conn_close(s->conns[i], CLOSE_SHUTDOWN, "server shutting down");
 	ctl_stop(&s->ctl);
 	ctl_stop(&s->ctl_ro);
+	http_server_stop(&s->http);
 	daemon_loop_drain(s->loop);
 	uv_loop_close(s->loop);
 	if (s->listen_fd >= 0)

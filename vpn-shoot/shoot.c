@@ -24,7 +24,9 @@
 #include "tunnel/conn.h"
 #include "tunnel/ctl.h"
 #include "tunnel/daemon.h"
+#include "tunnel/http.h"
 #include "tunnel/log.h"
+#include "tunnel/metrics.h"
 #include "tunnel/pkt.h"
 #include "tunnel/stats.h"
 #include "tunnel/tls.h"
@@ -79,6 +81,7 @@ struct shoot {
 	int tun_fd, tun_ifindex;
 	struct tunio tun;
 	struct ctl ctl, ctl_ro;
+	struct http_server http;
 	struct conn_params params;
 	struct link links[CFG_LIST_MAX];
 	size_t nlinks;
@@ -385,6 +388,17 @@ static void shoot__netdev_cleanup(struct shoot *s)
 			sysctl_set(s->sysctls[i].path, s->sysctls[i].old, NULL, 0);
 }
 
+/* The conns of every link, for the metrics renderer. */
+static size_t shoot__conns(struct shoot *s, struct conn **v)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nlinks; i++)
+		if (s->links[i].conn)
+			v[n++] = s->links[i].conn;
+	return n;
+}
+
 static unsigned shoot__tunnels_up(const struct shoot *s)
 {
 	unsigned up = 0;
@@ -443,6 +457,33 @@ static void shoot__reload_cmd(struct ctl_out *o, void *owner)
 
 	daemon_tls_reload_cmd(o, &s->tls);
 }
+
+/* HTTP on --metrics-listen: /metrics from the same counters as the stats
+ * socket, /healthz while the loop runs, /readyz while a tunnel is up and
+ * heard from within the keepalive timeout. */
+static void shoot__metrics(const struct http_request *q, struct http_response *r, void *owner)
+{
+	struct shoot *s = owner;
+	struct metrics_info mi;
+	struct conn *v[CFG_LIST_MAX];
+	size_t n = shoot__conns(s, v);
+	metrics_info_now(&mi, "shoot", s->started_ms);
+	metrics_answer(r, &mi, v, n);
+}
+
+static void shoot__readyz(const struct http_request *q, struct http_response *r, void *owner)
+{
+	struct shoot *s = owner;
+	struct conn *v[CFG_LIST_MAX];
+	size_t n = shoot__conns(s, v);
+	metrics_answer_ready(r, v, n, conn_now_ms(), s->cfg.keepalive_timeout_ms);
+}
+
+static const struct http_route shoot_routes[] = {
+	{ "/metrics", shoot__metrics },
+	{ "/healthz", http_handle_ok },
+	{ "/readyz", shoot__readyz },
+};
 
 static const struct ctl_cmd shoot_cmds[] = {
 	{ "show info", "version, role, uptime, tunnels up", shoot__info, false },
@@ -525,6 +566,15 @@ int main(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	{
+		int e = http_server_start(&s->http, s->loop, s->cfg.metrics_listen, shoot_routes,
+					  sizeof(shoot_routes) / sizeof(shoot_routes[0]), s, err, sizeof(err));
+		if (e) {
+			fprintf(stderr, "vpn-shoot: %s\n", err);
+			ret = e == -EINVAL || e == -EADDRINUSE ? EXIT_USAGE : EXIT_RUNTIME;
+			goto out;
+		}
+	}
 	if (shoot__netdev(s))
 		goto out;
 	tunio_start(&s->tun, s->loop, s->tun_fd, shoot__route, s);
@@ -553,6 +603,7 @@ out:
 			conn_close(s->links[i].conn, CLOSE_SHUTDOWN, "agent shutting down");
 	ctl_stop(&s->ctl);
 	ctl_stop(&s->ctl_ro);
+	http_server_stop(&s->http);
 	s->stopping = true;
 	daemon_loop_drain(s->loop);
 	uv_loop_close(s->loop);
