@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -61,19 +63,66 @@ static size_t log__json_escape(char *dst, size_t cap, const char *s)
 	return n;
 }
 
+/* Repeats are rate-limited per call site (its format string): a flood of
+ * bad handshakes must not turn the log into the flood. Each site may log
+ * LOG_BURST lines per second; what it suppresses is counted and said once
+ * the next second it logs again. */
+enum { LOG_SITES = 64, LOG_BURST = 10 };
+
+static struct log__site {
+	const char *fmt;
+	time_t second;
+	unsigned lines;
+	unsigned long suppressed;
+} log__sites[LOG_SITES];
+
+static void log__emit(enum log_level lvl, const struct log_ctx *ctx, const char *msg);
+
+/* Returns false if this line is to be suppressed. */
+static bool log__admit(enum log_level lvl, const char *fmt)
+{
+	struct log__site *site = &log__sites[((uintptr_t)fmt >> 3) % LOG_SITES];
+	time_t now = time(NULL);
+
+	if (site->fmt != fmt) {
+		*site = (struct log__site){ .fmt = fmt, .second = now };
+	} else if (site->second != now) {
+		if (site->suppressed) {
+			char note[160];
+			snprintf(note, sizeof(note), "(%lu similar lines suppressed in the last %lld s)",
+				 site->suppressed, (long long)(now - site->second));
+			log__emit(lvl, NULL, note);
+		}
+		site->second = now;
+		site->lines = 0;
+		site->suppressed = 0;
+	}
+	if (++site->lines > LOG_BURST) {
+		site->suppressed++;
+		return false;
+	}
+	return true;
+}
+
 void log_msg(enum log_level lvl, const struct log_ctx *ctx, const char *fmt, ...)
 {
-	char msg[1024], line[2560], ts[40];
-	struct timespec now;
-	struct tm tm;
+	char msg[1024];
 	va_list ap;
-	size_t n;
 
-	if (!log_enabled(lvl))
+	if (!log_enabled(lvl) || !log__admit(lvl, fmt))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	log__emit(lvl, ctx, msg);
+}
+
+static void log__emit(enum log_level lvl, const struct log_ctx *ctx, const char *msg)
+{
+	char line[2560], ts[40];
+	struct timespec now;
+	struct tm tm;
+	size_t n;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
