@@ -18,6 +18,22 @@ static void conn__poll_cb(uv_poll_t *h, int status, int events);
 static void conn__timer_cb(uv_timer_t *t);
 static void conn__flush(struct conn *c);
 
+const uint32_t conn_rtt_bounds_us[CONN_RTT_BUCKETS] = {
+	100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000,
+};
+
+static void conn__rtt_sample(struct conn *c, uint64_t us)
+{
+	size_t b = 0;
+
+	while (b < CONN_RTT_BUCKETS && us > conn_rtt_bounds_us[b])
+		b++;
+	c->ctr.rtt_hist[b]++;
+	c->ctr.rtt_sum_us += us;
+	c->ctr.rtt_count++;
+	c->rtt_us = us;
+}
+
 uint64_t conn_now_ms(void)
 {
 	return uv_hrtime() / 1000000;
@@ -471,7 +487,7 @@ static void conn__on_frame(struct conn *c, const struct frame *f)
 			for (int i = 0; i < 8; i++)
 				ts = ts << 8 | f->payload[i];
 			if (ts <= uv_hrtime())
-				c->rtt_us = (uv_hrtime() - ts) / 1000;
+				conn__rtt_sample(c, (uv_hrtime() - ts) / 1000);
 		}
 		return;
 	default:

@@ -79,8 +79,15 @@ struct conn_params {
 	struct hello hello;	/* client: what to send in HELLO */
 };
 
+/* Keepalive round trips, as a histogram: upper bounds in µs from a LAN
+ * hop to a transcontinental or overloaded path. */
+enum { CONN_RTT_BUCKETS = 12 };
+extern const uint32_t conn_rtt_bounds_us[CONN_RTT_BUCKETS];
+
 struct conn_counters {
 	uint64_t rx_bytes, rx_packets, tx_bytes, tx_packets, drops;
+	uint64_t rtt_hist[CONN_RTT_BUCKETS + 1];	/* last: above every bound */
+	uint64_t rtt_sum_us, rtt_count;
 };
 
 struct conn {

@@ -222,6 +222,30 @@ void metrics_render(struct http_buf *b, const struct metrics_info *mi,
 			metrics__tunnel_value(b, mi, metrics__tunnel[f].field, conns[i]);
 		}
 	}
+
+	metrics__family(b, "vpn_tunnel_keepalive_rtt_seconds", "histogram",
+			"round trip times of keepalive pings");
+	for (size_t i = 0; i < n; i++) {
+		const struct conn *c = conns[i];
+		uint64_t cum = 0;
+
+		if (!metrics__shown(c))
+			continue;
+		for (size_t k = 0; k <= CONN_RTT_BUCKETS; k++) {
+			cum += c->ctr.rtt_hist[k];
+			http_buf_printf(b, "vpn_tunnel_keepalive_rtt_seconds_bucket{tunnel=\"%u\",peer=\"", c->id);
+			metrics__label_value(b, c->identity);
+			if (k < CONN_RTT_BUCKETS)
+				http_buf_printf(b, "\",le=\"%g\"}", conn_rtt_bounds_us[k] / 1e6);
+			else
+				http_buf_puts(b, "\",le=\"+Inf\"}");
+			metrics__u64(b, cum);
+		}
+		metrics__tunnel_labels(b, "vpn_tunnel_keepalive_rtt_seconds_sum", c);
+		metrics__seconds(b, c->ctr.rtt_sum_us, 6);
+		metrics__tunnel_labels(b, "vpn_tunnel_keepalive_rtt_seconds_count", c);
+		metrics__u64(b, c->ctr.rtt_count);
+	}
 }
 
 void metrics_info_now(struct metrics_info *mi, const char *role, uint64_t started_ms)

@@ -227,6 +227,17 @@ static int check_exposition(const char *text)
 			for (size_t i = 0; i < nfam; i++)
 				if (strlen(fams[i].name) == nlen && !strncmp(fams[i].name, l, nlen))
 					f = &fams[i];
+			/* A histogram's samples carry a suffix on the family name. */
+			for (size_t i = 0; !f && i < nfam; i++) {
+				size_t fl = strlen(fams[i].name);
+				static const char *const sfx[] = { "_bucket", "_sum", "_count" };
+				if (strcmp(fams[i].type, "histogram") || fl >= nlen ||
+				    strncmp(fams[i].name, l, fl))
+					continue;
+				for (size_t k = 0; k < 3; k++)
+					if (nlen - fl == strlen(sfx[k]) && !strncmp(l + fl, sfx[k], nlen - fl))
+						f = &fams[i];
+			}
 		}
 		if (!f || !f->type[0] || !f->help)
 			fail_msg("sample without HELP and TYPE: `%s'", l);
