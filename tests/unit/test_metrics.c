@@ -346,8 +346,9 @@ static void test_golden(void **state)
 static void test_format(void **state)
 {
 	char *got = render();
-	/* Globals and drops: one each; per tunnel: 8 families x 2 shown. */
-	int want = 3 + STAT__MAX + DROP__MAX + 8 * 2;
+	/* Globals and drops: one each; per tunnel: 8 families x 2 shown,
+	 * and the RTT histogram's buckets, +Inf, _sum and _count. */
+	int want = 3 + STAT__MAX + DROP__MAX + 8 * 2 + (CONN_RTT_BUCKETS + 3) * 2;
 
 	assert_int_equal(check_exposition(got), want);
 	free(got);
