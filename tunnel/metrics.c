@@ -9,7 +9,7 @@
 
 /* The help strings of the X-macro tables, beside the names in stats.c. */
 static const char *const metrics__global_help[STAT__MAX] = {
-#define X(n, h) h,
+#define X(n, k, h) h,
 	STATS_GLOBAL(X)
 #undef X
 };
@@ -195,8 +195,9 @@ void metrics_render(struct http_buf *b, const struct metrics_info *mi,
 	metrics__u64(b, up);
 
 	for (int i = 0; i < STAT__MAX; i++) {
-		snprintf(name, sizeof(name), "vpn_%s_total", stats_global_names[i]);
-		metrics__family(b, name, "counter", metrics__global_help[i]);
+		bool counter = stats_global_kinds[i] == COUNTER;
+		snprintf(name, sizeof(name), counter ? "vpn_%s_total" : "vpn_%s", stats_global_names[i]);
+		metrics__family(b, name, counter ? "counter" : "gauge", metrics__global_help[i]);
 		http_buf_puts(b, name);
 		metrics__u64(b, stats.v[i]);
 	}

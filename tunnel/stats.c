@@ -4,7 +4,13 @@
 struct stats stats;
 
 const char *const stats_global_names[STAT__MAX] = {
-#define X(n, h) #n,
+#define X(n, k, h) #n,
+	STATS_GLOBAL(X)
+#undef X
+};
+
+const enum stats_kind stats_global_kinds[STAT__MAX] = {
+#define X(n, k, h) k,
 	STATS_GLOBAL(X)
 #undef X
 };

@@ -9,16 +9,21 @@
 
 #include <stdint.h>
 
-/* X(name, help) */
+/* X(name, kind, help): kind is COUNTER (only grows; Prometheus
+ * vpn_<name>_total) or GAUGE (a current value; vpn_<name>). */
 #define STATS_GLOBAL(X) \
-	X(tun_rx_packets, "packets read from the TUN device") \
-	X(tun_rx_bytes, "bytes read from the TUN device") \
-	X(tun_tx_packets, "packets written to the TUN device") \
-	X(tun_tx_bytes, "bytes written to the TUN device") \
-	X(handshakes_ok, "tunnels that completed TLS and hello") \
-	X(handshakes_failed, "tunnel handshakes that failed (any reason)") \
-	X(reconnects, "tunnels re-established after a loss (agent)") \
-	X(tunnels_closed, "tunnels that went down")
+	X(tun_rx_packets, COUNTER, "packets read from the TUN device") \
+	X(tun_rx_bytes, COUNTER, "bytes read from the TUN device") \
+	X(tun_tx_packets, COUNTER, "packets written to the TUN device") \
+	X(tun_tx_bytes, COUNTER, "bytes written to the TUN device") \
+	X(handshakes_ok, COUNTER, "tunnels that completed TLS and hello") \
+	X(handshakes_failed, COUNTER, "tunnel handshakes that failed (any reason)") \
+	X(reconnects, COUNTER, "tunnels re-established after a loss (agent)") \
+	X(tunnels_closed, COUNTER, "tunnels that went down") \
+	X(flows_tracked, GAUGE, "flows the server tracks now (a gauge)") \
+	X(flows_created, COUNTER, "flows the seed side opened") \
+	X(flows_evicted, COUNTER, "flows dropped from a full table, least recently used first") \
+	X(flows_expired, COUNTER, "flows removed after their idle timeout")
 
 /* Why a connection or a packet was refused or dropped. X(name, help) */
 #define STATS_REASONS(X) \
@@ -35,13 +40,20 @@
 	X(no_route, "packet to an address outside the shoot networks") \
 	X(link_scoped, "multicast or link-local packet, never forwarded") \
 	X(spoofed_source, "packet from a tunnel with a source it may not use") \
+	X(no_flow, "from the shoot side, answering nothing the seed side opened") \
+	X(wrong_tunnel, "answers a flow that went into another tunnel") \
+	X(bad_state, "TCP segment its flow's state does not allow") \
+	X(untracked, "protocol or ICMP type that answers nothing tracked") \
+	X(fragment, "IP fragment after the first from the shoot side") \
 	X(queue_full, "tunnel send queue full") \
 	X(bad_packet, "not a valid IPv4/IPv6 packet") \
 	X(tun_write_error, "the TUN device refused a packet") \
 	X(no_address, "transfer network exhausted")
 
+enum stats_kind { COUNTER, GAUGE };
+
 enum stats_global_id {
-#define X(n, h) STAT_##n,
+#define X(n, k, h) STAT_##n,
 	STATS_GLOBAL(X)
 #undef X
 	STAT__MAX
@@ -74,6 +86,7 @@ struct stats {
 
 extern struct stats stats;
 extern const char *const stats_global_names[STAT__MAX];
+extern const enum stats_kind stats_global_kinds[STAT__MAX];
 extern const char *const stats_reason_names[DROP__MAX];
 
 static inline void stats_inc(enum stats_global_id id, uint64_t n) { stats.v[id] += n; }

@@ -16,6 +16,7 @@
 #include "tunnel/conn.h"
 #include "tunnel/ctl.h"
 #include "tunnel/daemon.h"
+#include "tunnel/flow.h"
 #include "tunnel/http.h"
 #include "tunnel/log.h"
 #include "tunnel/metrics.h"
@@ -49,6 +50,8 @@ struct server {
 	struct ctl ctl, ctl_ro;
 	struct http_server http;
 	struct addr_pool pool;
+	struct flow_table *flows;
+	uv_timer_t flow_timer;
 	struct conn_params params;
 	struct conn *conns[SERVER_MAX_CONNS];	/* every conn, any state */
 	size_t nconns;
@@ -68,6 +71,44 @@ static void server__pick_primary(struct server *s)
 		if (c->state == CONN_UP && (!s->primary || c->up_since_ms >= s->primary->up_since_ms))
 			s->primary = c;
 	}
+}
+
+/* The flow table's verdicts, as drop reasons. */
+static const enum stats_reason server__flow_drop[FLOW_VERDICT__MAX] = {
+	[FLOW_DROP_no_flow] = DROP_no_flow,
+	[FLOW_DROP_wrong_tunnel] = DROP_wrong_tunnel,
+	[FLOW_DROP_bad_state] = DROP_bad_state,
+	[FLOW_DROP_untracked] = DROP_untracked,
+	[FLOW_DROP_fragment] = DROP_fragment,
+	[FLOW_DROP_bad_packet] = DROP_bad_packet,
+};
+
+/* The flow table's own counters, copied into the global table that the
+ * stats socket and /metrics render. */
+static void server__flow_stats(struct server *s)
+{
+	const struct flow_counters *fc = flow_counters(s->flows);
+
+	stats.v[STAT_flows_tracked] = fc->tracked;
+	stats.v[STAT_flows_created] = fc->created;
+	stats.v[STAT_flows_evicted] = fc->evicted;
+	stats.v[STAT_flows_expired] = fc->expired;
+}
+
+/* Every packet the seed side sends into tunnel c opens or refreshes its
+ * flow; only answers to such flows come back (server__data). */
+static void server__track(struct server *s, const uint8_t *pkt, size_t len, struct conn *c)
+{
+	flow_outbound(s->flows, pkt, len, uv_now(s->loop), c->id);
+}
+
+static void server__flow_tick(uv_timer_t *t)
+{
+	struct server *s = t->data;
+
+	/* A sixtieth of the table a second: one sweep a minute. */
+	flow_expire(s->flows, uv_now(s->loop), FLOW_DEFAULT_ENTRIES / 60);
+	server__flow_stats(s);
 }
 
 /* Packets from the seed side: to an agent's transfer address, or into
@@ -92,14 +133,19 @@ static struct conn *server__route(struct tunio *t, const uint8_t *pkt, size_t le
 		struct conn *c = off < POOL_SIZE ? s->by_off[off] : NULL;
 		if (!c)
 			stats_drop(DROP_no_tunnel);
+		else
+			server__track(s, pkt, len, c);
 		return c;
 	}
 	if (!cidr_list_match(&s->cfg.shoot_networks, pi.family, pi.dst)) {
 		stats_drop(DROP_no_route);
 		return NULL;
 	}
-	if (!s->primary)
+	if (!s->primary) {
 		stats_drop(DROP_no_tunnel);
+		return NULL;
+	}
+	server__track(s, pkt, len, s->primary);
 	return s->primary;
 }
 
@@ -112,6 +158,8 @@ static void server__data(struct conn *c, uint8_t *pkt, size_t len)
 	struct server *s = c->owner;
 	struct pkt_info pi;
 	struct in6_addr own;
+	enum flow_verdict v;
+	unsigned flow_tunnel;
 
 	if (pkt_parse(pkt, len, &pi)) {
 		c->ctr.drops++;
@@ -129,6 +177,13 @@ static void server__data(struct conn *c, uint8_t *pkt, size_t len)
 	    (memcmp(pi.dst, s->cfg.vpn_network.addr, 15) || pi.dst[15] != (s->cfg.vpn_network.addr[15] | 1))) {
 		c->ctr.drops++;
 		stats_drop(DROP_no_route);
+		return;
+	}
+	v = flow_inbound(s->flows, pkt, pi.len, uv_now(s->loop), c->id, &flow_tunnel);
+	if (v != FLOW_PASS) {
+		c->ctr.drops++;
+		stats_drop(server__flow_drop[v]);
+		log_debug(&c->log, "dropped from the tunnel: %s", flow_verdict_name(v));
 		return;
 	}
 	if (tunio_write(&s->tun, pkt, pi.len))
@@ -367,6 +422,54 @@ static void server__clear_cmd(struct ctl_out *o, void *owner)
 	ctl_kv_end(o);
 }
 
+static void server__flow_row(const struct flow_entry *e, void *arg)
+{
+	static const char *const cols[] = {
+		"proto", "src", "sport", "dst", "dport", "state", "tunnel", "age_s",
+		"idle_s", "expires_s", "out_packets", "in_packets",
+	};
+	struct ctl_out *o = arg;
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	const char *proto = e->proto == IPPROTO_TCP ? "tcp" : e->proto == IPPROTO_UDP ? "udp" :
+			    e->proto == IPPROTO_ICMP ? "icmp" : "icmpv6";
+
+	if (!e) {	/* the header */
+		ctl_table_begin(o, "flows", cols, sizeof(cols) / sizeof(cols[0]));
+		return;
+	}
+	inet_ntop(e->family, e->src, a, sizeof(a));
+	inet_ntop(e->family, e->dst, b, sizeof(b));
+	ctl_row_begin(o);
+	ctl_cell_str(o, cols[0], proto);
+	ctl_cell_str(o, cols[1], a);
+	ctl_cell_u64(o, cols[2], e->sport);
+	ctl_cell_str(o, cols[3], b);
+	ctl_cell_u64(o, cols[4], e->dport);
+	ctl_cell_str(o, cols[5], flow_state_name(e->state));
+	ctl_cell_u64(o, cols[6], e->tunnel);
+	ctl_cell_u64(o, cols[7], e->age_ms / 1000);
+	ctl_cell_u64(o, cols[8], e->idle_ms / 1000);
+	ctl_cell_u64(o, cols[9], e->expires_ms / 1000);
+	ctl_cell_u64(o, cols[10], e->out_packets);
+	ctl_cell_u64(o, cols[11], e->in_packets);
+	ctl_row_end(o);
+}
+
+static void server__flows(struct ctl_out *o, void *owner)
+{
+	struct server *s = owner;
+
+	server__flow_row(NULL, o);
+	flow_foreach(s->flows, uv_now(s->loop), server__flow_row, o);
+	ctl_table_end(o);
+}
+
+static void server__stat(struct ctl_out *o, void *owner)
+{
+	server__flow_stats(owner);
+	ctl_show_stat(o, owner);
+}
+
 static void server__reload_cmd(struct ctl_out *o, void *owner)
 {
 	struct server *s = owner;
@@ -383,6 +486,7 @@ static void server__metrics(const struct http_request *q, struct http_response *
 	struct metrics_info mi;
 	struct conn *const *v = s->conns;
 	size_t n = s->nconns;
+	server__flow_stats(s);
 	metrics_info_now(&mi, "server", s->started_ms);
 	metrics_answer(r, &mi, v, n);
 }
@@ -404,7 +508,8 @@ static const struct http_route server_routes[] = {
 static const struct ctl_cmd server_cmds[] = {
 	{ "show info", "version, role, uptime, tunnels up", server__info, false },
 	{ "show tunnels", "one row per tunnel", server__tunnels, false },
-	{ "show stat", "global counters and drops by reason", ctl_show_stat, false },
+	{ "show stat", "global counters and drops by reason", server__stat, false },
+	{ "show flows", "the tracked connections that may answer through the tunnel", server__flows, false },
 	{ "show errors", "the last refused or failed handshakes, newest first", ctl_show_errors, false },
 	{ "clear counters", "zero the global and per-tunnel counters", server__clear_cmd, true },
 	{ "reload", "reload certificate, key and CA as SIGHUP does", server__reload_cmd, true },
@@ -452,6 +557,13 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	pool_init(&s->pool, &s->cfg.vpn_network);
+	if (flow_table_new(FLOW_DEFAULT_ENTRIES, &s->flows)) {
+		fprintf(stderr, "vpn-server: cannot allocate the flow table\n");
+		goto out;
+	}
+	uv_timer_init(s->loop, &s->flow_timer);
+	s->flow_timer.data = s;
+	uv_timer_start(&s->flow_timer, server__flow_tick, 1000, 1000);
 	rl_init(&s->rate, SERVER_HANDSHAKES_PER_SEC, SERVER_HANDSHAKE_BURST);
 	s->params = (struct conn_params){
 		.ctx = &s->tls.ctx, .ops = &server_ops, .owner = s,
@@ -515,5 +627,6 @@ out:
 	if (s->nl)
 		nl_close(s->nl);
 	daemon_tls_free(&s->tls);
+	flow_table_free(s->flows);
 	return ret;
 }

@@ -403,8 +403,12 @@ static void test_tables_complete(void **state)
 	char *got = render(), want[256];
 
 	for (int i = 0; i < STAT__MAX; i++) {
-		snprintf(want, sizeof(want), "\n# TYPE vpn_%s_total counter\nvpn_%s_total ",
-			 stats_global_names[i], stats_global_names[i]);
+		if (stats_global_kinds[i] == COUNTER)
+			snprintf(want, sizeof(want), "\n# TYPE vpn_%s_total counter\nvpn_%s_total ",
+				 stats_global_names[i], stats_global_names[i]);
+		else
+			snprintf(want, sizeof(want), "\n# TYPE vpn_%s gauge\nvpn_%s ",
+				 stats_global_names[i], stats_global_names[i]);
 		assert_non_null(strstr(got, want));
 	}
 	for (int i = 0; i < DROP__MAX; i++) {
