@@ -69,16 +69,16 @@ $(BUILD)/bin/vpn-shoot: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard vpn-shoot/*.c
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/bin/vpnctl: $(BUILD)/obj/vpnctl/vpnctl.o
+$(BUILD)/bin/vpnctl: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard vpnctl/*.c))
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^
 
 # Unit tests link only the modules they test (and cmocka).
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBS)
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(call say,LD,$@)$(CC) $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS) -lcmocka
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
 
 deps:
 	@tools/install-deps.sh
@@ -102,6 +102,9 @@ test: deps
 
 demo: deps all
 	@BIN=$(abspath $(BUILD)/bin) tools/demo.sh
+
+bench: deps all
+	@BIN=$(abspath $(BUILD)/bin) bench/run.sh
 
 clean:
 	rm -rf build
