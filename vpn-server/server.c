@@ -422,36 +422,34 @@ static void server__clear_cmd(struct ctl_out *o, void *owner)
 	ctl_kv_end(o);
 }
 
+static const char *const server__flow_cols[] = {
+	"proto", "src", "sport", "dst", "dport", "state", "tunnel", "age_s",
+	"idle_s", "expires_s", "out_packets", "in_packets",
+};
+
 static void server__flow_row(const struct flow_entry *e, void *arg)
 {
-	static const char *const cols[] = {
-		"proto", "src", "sport", "dst", "dport", "state", "tunnel", "age_s",
-		"idle_s", "expires_s", "out_packets", "in_packets",
-	};
+	const char *const *col = server__flow_cols;
 	struct ctl_out *o = arg;
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 	const char *proto = e->proto == IPPROTO_TCP ? "tcp" : e->proto == IPPROTO_UDP ? "udp" :
 			    e->proto == IPPROTO_ICMP ? "icmp" : "icmpv6";
 
-	if (!e) {	/* the header */
-		ctl_table_begin(o, "flows", cols, sizeof(cols) / sizeof(cols[0]));
-		return;
-	}
 	inet_ntop(e->family, e->src, a, sizeof(a));
 	inet_ntop(e->family, e->dst, b, sizeof(b));
 	ctl_row_begin(o);
-	ctl_cell_str(o, cols[0], proto);
-	ctl_cell_str(o, cols[1], a);
-	ctl_cell_u64(o, cols[2], e->sport);
-	ctl_cell_str(o, cols[3], b);
-	ctl_cell_u64(o, cols[4], e->dport);
-	ctl_cell_str(o, cols[5], flow_state_name(e->state));
-	ctl_cell_u64(o, cols[6], e->tunnel);
-	ctl_cell_u64(o, cols[7], e->age_ms / 1000);
-	ctl_cell_u64(o, cols[8], e->idle_ms / 1000);
-	ctl_cell_u64(o, cols[9], e->expires_ms / 1000);
-	ctl_cell_u64(o, cols[10], e->out_packets);
-	ctl_cell_u64(o, cols[11], e->in_packets);
+	ctl_cell_str(o, *col++, proto);
+	ctl_cell_str(o, *col++, a);
+	ctl_cell_u64(o, *col++, e->sport);
+	ctl_cell_str(o, *col++, b);
+	ctl_cell_u64(o, *col++, e->dport);
+	ctl_cell_str(o, *col++, flow_state_name(e->state));
+	ctl_cell_u64(o, *col++, e->tunnel);
+	ctl_cell_u64(o, *col++, e->age_ms / 1000);
+	ctl_cell_u64(o, *col++, e->idle_ms / 1000);
+	ctl_cell_u64(o, *col++, e->expires_ms / 1000);
+	ctl_cell_u64(o, *col++, e->out_packets);
+	ctl_cell_u64(o, *col++, e->in_packets);
 	ctl_row_end(o);
 }
 
@@ -459,7 +457,8 @@ static void server__flows(struct ctl_out *o, void *owner)
 {
 	struct server *s = owner;
 
-	server__flow_row(NULL, o);
+	ctl_table_begin(o, "flows", server__flow_cols,
+			sizeof(server__flow_cols) / sizeof(server__flow_cols[0]));
 	flow_foreach(s->flows, uv_now(s->loop), server__flow_row, o);
 	ctl_table_end(o);
 }
