@@ -5,6 +5,7 @@
 #   sudo make test            unit tests, fuzz smoke, end-to-end tests (normal and sanitized)
 #   sudo make demo            the seed/shoot demo in network namespaces
 #   make fuzz                 run every libFuzzer target for FUZZ_SECONDS each
+#   make golden               regenerate the unit tests' golden files (review the diff)
 #   V=1                       show the commands
 
 CC      ?= cc
@@ -46,7 +47,7 @@ BINS := $(BUILD)/bin/vpn-server $(BUILD)/bin/vpn-shoot $(BUILD)/bin/vpnctl
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all clean test unit e2e demo fuzz fuzz-smoke fuzz-bins deps bench
+.PHONY: all clean test unit e2e demo fuzz fuzz-smoke fuzz-bins deps bench golden
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -105,6 +106,11 @@ demo: deps all
 
 bench: deps all
 	@BIN=$(abspath $(BUILD)/bin) bench/run.sh
+
+# Rewrites the golden files of the unit tests from the current renderers;
+# review the diff before committing it.
+golden:
+	@tools/regen-golden.sh
 
 clean:
 	rm -rf build

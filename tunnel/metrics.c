@@ -117,7 +117,7 @@ static void metrics__tunnel_labels(struct http_buf *b, const char *name, const s
 /* Which per-tunnel value a family shows. */
 enum metrics_tunnel_field {
 	MT_UP, MT_UP_SINCE, MT_RX_BYTES, MT_TX_BYTES, MT_RX_PACKETS, MT_TX_PACKETS,
-	MT_DROPS, MT_RTT,
+	MT_DROPS, MT_RTT, MT_QUEUE,
 };
 
 static const struct {
@@ -133,6 +133,7 @@ static const struct {
 	{ MT_TX_PACKETS, "vpn_tunnel_tx_packets_total", "counter", "packets sent through the tunnel" },
 	{ MT_DROPS, "vpn_tunnel_drops_total", "counter", "packets of this tunnel that were dropped" },
 	{ MT_RTT, "vpn_tunnel_rtt_seconds", "gauge", "round trip time of the last keepalive" },
+	{ MT_QUEUE, "vpn_tunnel_queue_bytes", "gauge", "bytes queued for the tunnel and not yet handed to TLS" },
 };
 
 static void metrics__tunnel_value(struct http_buf *b, const struct metrics_info *mi,
@@ -168,6 +169,9 @@ static void metrics__tunnel_value(struct http_buf *b, const struct metrics_info 
 		break;
 	case MT_RTT:
 		metrics__seconds(b, c->rtt_us, 6);
+		break;
+	case MT_QUEUE:
+		metrics__u64(b, conn_tx_queued(c));
 		break;
 	}
 }
