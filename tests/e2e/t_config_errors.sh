@@ -59,6 +59,15 @@ expect_config_error "vpn-server: not a CIDR" --shoot-networks not-a-cidr \
 expect_config_error "vpn-server: bad --vpn-network" --vpn-network fd8f::zz \
 	"${SERVER_CMD[@]}" --vpn-network fd8f::zz/96
 
+cp "$PKI/server.key" "$E2E_T/open.key"
+chmod 0644 "$E2E_T/open.key"
+expect_config_error "vpn-server: a private key others can read" --key "accessible by others" \
+	"${SERVER_CMD[@]}" --key "$E2E_T/open.key"
+expect_config_error "vpn-server: --user that does not exist" --user "not a user" \
+	"${SERVER_CMD[@]}" --user no-such-user-here
+expect_config_error "vpn-server: --metrics-listen not ADDR:PORT" --metrics-listen "not ADDR:PORT" \
+	"${SERVER_CMD[@]}" --metrics-listen localhost
+
 spawn squatter "$NS_SEED" socat "TCP4-LISTEN:$VPN_PORT,bind=$SEED_UP4,reuseaddr,fork" /dev/null
 wait_for 5 "a listener on $SEED_UP4:$VPN_PORT" listening "$NS_SEED" "$VPN_PORT"
 expect_config_error "vpn-server: --listen port in use" --listen "Address already in use" \
