@@ -13,6 +13,7 @@
 #include "tunnel/daemon.h"
 #include "tunnel/log.h"
 #include "tunnel/tls.h"
+#include "netlink/nl.h"
 
 extern char **environ;
 
@@ -292,4 +293,41 @@ int daemon_ctl_start(struct ctl *rw, struct ctl *ro, uv_loop_t *loop, const stru
 		return e;
 	}
 	return 0;
+}
+
+int daemon_sysctl(struct daemon_sysctls *s, const char *path, const char *value)
+{
+	char old[32];
+	int err;
+
+	if (s->n == DAEMON_SYSCTLS)
+		return -ENOSPC;
+	err = sysctl_set(path, value, old, sizeof(old));
+	if (err)
+		return err;
+	if (strcmp(old, value)) {
+		s->v[s->n].path = path;
+		snprintf(s->v[s->n].old, sizeof(s->v[s->n].old), "%s", old);
+		s->n++;
+	}
+	return 0;
+}
+
+void daemon_sysctls_restore(struct daemon_sysctls *s)
+{
+	while (s->n--)
+		sysctl_set(s->v[s->n].path, s->v[s->n].old, NULL, 0);
+	s->n = 0;
+}
+
+int daemon_rp_filter_off(struct daemon_sysctls *s, const char *dev)
+{
+	char path[128];
+	int err;
+
+	/* The device's own setting goes with the device: nothing to undo. */
+	snprintf(path, sizeof(path), "net/ipv4/conf/%s/rp_filter", dev);
+	if ((err = sysctl_set(path, "0", NULL, 0)))
+		return err;
+	return daemon_sysctl(s, "net/ipv4/conf/all/rp_filter", "0");
 }

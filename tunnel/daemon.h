@@ -76,6 +76,28 @@ int daemon_ctl_start(struct ctl *rw, struct ctl *ro, uv_loop_t *loop, const stru
 		     const struct ctl_cmd *cmds, size_t ncmds, void *owner,
 		     char *err, size_t errlen);
 
+/* Sysctls a daemon changes, remembered so that exit restores them. */
+enum { DAEMON_SYSCTLS = 4 };
+struct daemon_sysctls {
+	struct {
+		const char *path;
+		char old[32];
+	} v[DAEMON_SYSCTLS];
+	size_t n;
+};
+/* Sets /proc/sys/<path> to value, remembering the old value if it
+ * differs. Returns 0 or -errno (the caller logs nl_strerror()). */
+int daemon_sysctl(struct daemon_sysctls *s, const char *path, const char *value);
+void daemon_sysctls_restore(struct daemon_sysctls *s);
+/* Packets arriving on the TUN device carry addresses of the other side,
+ * which the main table may route through another device, and the device
+ * has no IPv4 address, for which the kernel fails both strict and loose
+ * reverse-path checks. So the check is off for the device; the kernel
+ * applies the larger of "all" and the device's value, so "all" goes to 0
+ * as well (restored at exit), which leaves every other device at its own
+ * setting. (Gardener's vpn2 sets 0 everywhere.) */
+int daemon_rp_filter_off(struct daemon_sysctls *s, const char *dev);
+
 /* Closes every handle still open on loop and runs it until they are gone,
  * so the loop can be closed without leaks. */
 void daemon_loop_drain(uv_loop_t *loop);

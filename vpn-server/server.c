@@ -51,6 +51,7 @@ struct server {
 	struct http_server http;
 	struct addr_pool pool;
 	struct flow_table *flows;
+	struct daemon_sysctls sysctls;
 	uv_timer_t flow_timer;
 	struct conn_params params;
 	struct conn *conns[SERVER_MAX_CONNS];	/* every conn, any state */
@@ -359,7 +360,8 @@ static int server__netdev(struct server *s)
 	if ((err = nl_open(&s->nl)) ||
 	    (err = tun_open(s->nl, s->cfg.dev, &s->tun_fd, &s->tun_ifindex)) ||
 	    (err = nl_link_up(s->nl, s->tun_ifindex, s->cfg.mtu)) ||
-	    (err = nl_addr_add(s->nl, s->tun_ifindex, &own)))
+	    (err = nl_addr_add(s->nl, s->tun_ifindex, &own)) ||
+	    (err = daemon_rp_filter_off(&s->sysctls, s->cfg.dev)))
 		goto fail;
 	own.prefix = s->cfg.vpn_network.prefix;	/* the on-link route is implied */
 	for (size_t i = 0; i < s->cfg.shoot_networks.n; i++)
@@ -621,6 +623,7 @@ out:
 	uv_loop_close(s->loop);
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
+	daemon_sysctls_restore(&s->sysctls);
 	if (s->tun_fd >= 0)
 		close(s->tun_fd);	/* the device, its address and routes go with it */
 	if (s->nl)

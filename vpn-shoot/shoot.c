@@ -66,11 +66,6 @@ struct reply_slot {
 	unsigned conn_id;
 };
 
-struct sysctl_saved {
-	const char *path;
-	char old[32];
-	bool set;
-};
 
 struct shoot {
 	struct cfg cfg;
@@ -90,7 +85,7 @@ struct shoot {
 	bool stopping, rules_added, nft_added;
 	char nft_table[32];
 	char egress[IF_NAMESIZE];
-	struct sysctl_saved sysctls[3];
+	struct daemon_sysctls sysctls;
 	struct reply_slot replies[REPLY_SLOTS];
 };
 
@@ -314,24 +309,9 @@ static void link__start(struct link *l)
 		link__schedule(l);
 }
 
-static int shoot__sysctl(struct shoot *s, int i, const char *path, const char *v)
-{
-	struct sysctl_saved *ss = &s->sysctls[i];
-	int err = sysctl_set(path, v, ss->old, sizeof(ss->old));
-
-	if (err) {
-		log_error(NULL, "sysctl %s=%s: %s", path, v, nl_strerror());
-		return err;
-	}
-	ss->path = path;
-	ss->set = strcmp(ss->old, v) != 0;
-	return 0;
-}
-
 /* Device, forwarding, masquerade and the return path. */
 static int shoot__netdev(struct shoot *s)
 {
-	char path[128];
 	struct cidr any4 = { .family = AF_INET }, any6 = { .family = AF_INET6 };
 	struct nft_shoot nft = { .table = s->nft_table, .tun = s->cfg.dev, .mark = SHOOT_MARK };
 	int err;
@@ -345,19 +325,9 @@ static int shoot__netdev(struct shoot *s)
 	else if (nl_default_dev(s->nl, s->egress))
 		s->egress[0] = '\0';	/* no default route: masquerade on any device */
 	nft.egress = s->egress[0] ? s->egress : NULL;
-	if ((err = shoot__sysctl(s, 0, "net/ipv4/ip_forward", "1")) ||
-	    (err = shoot__sysctl(s, 1, "net/ipv6/conf/all/forwarding", "1")))
-		return err;
-	/* A request from the tunnel carries a seed source address that our
-	 * main table may route elsewhere (even onto our own uplink), and the
-	 * TUN device has no IPv4 address, for which the kernel fails both
-	 * strict and loose reverse-path checks. So the check is off for the
-	 * TUN device: the kernel applies the larger of "all" and the
-	 * device's value, so "all" goes to 0 as well, which leaves every other
-	 * device at its own setting. (Gardener's vpn2 sets 0 everywhere.) */
-	snprintf(path, sizeof(path), "net/ipv4/conf/%s/rp_filter", s->cfg.dev);
-	if ((err = sysctl_set(path, "0", NULL, 0)) ||
-	    (err = shoot__sysctl(s, 2, "net/ipv4/conf/all/rp_filter", "0")))
+	if ((err = daemon_sysctl(&s->sysctls, "net/ipv4/ip_forward", "1")) ||
+	    (err = daemon_sysctl(&s->sysctls, "net/ipv6/conf/all/forwarding", "1")) ||
+	    (err = daemon_rp_filter_off(&s->sysctls, s->cfg.dev)))
 		goto fail;
 	if ((err = nft_shoot_setup(&nft)))
 		goto fail;
@@ -383,9 +353,7 @@ static void shoot__netdev_cleanup(struct shoot *s)
 	}
 	if (s->nft_added)
 		nft_table_del(s->nft_table);
-	for (int i = 0; i < 3; i++)
-		if (s->sysctls[i].set)
-			sysctl_set(s->sysctls[i].path, s->sysctls[i].old, NULL, 0);
+	daemon_sysctls_restore(&s->sysctls);
 }
 
 /* The conns of every link, for the metrics renderer. */

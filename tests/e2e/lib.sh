@@ -244,8 +244,11 @@ ns_add() {	# NAME
 	ip netns add "$1"
 	E2E_NS+=("$1")
 	ip -n "$1" link set lo up
+	# Strict reverse-path filtering, as many distributions set it: the
+	# daemons must cope with it, not rely on a lenient namespace.
 	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
-		net.ipv6.conf.default.accept_dad=0
+		net.ipv6.conf.default.accept_dad=0 \
+		net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1
 }
 
 # nsx NS CMD...: run CMD in a namespace.
