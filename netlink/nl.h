@@ -25,8 +25,13 @@ void nl_close(struct nl *nl);
 /* Opens (creating if needed) the TUN device name with IFF_TUN|IFF_NO_PI,
  * non-blocking. A device of that name left persistent by a crash is taken
  * over and made non-persistent, so it disappears with our fd, and with it
- * every address and route on it. *ifindex receives its index. */
-int tun_open(struct nl *nl, const char *name, int *fd, int *ifindex);
+ * every address and route on it. *ifindex receives its index.
+ *
+ * With TUN_OFFLOAD every read and write starts with a virtio-net header of
+ * TUN_VNET_HDR_LEN bytes, and the device takes and gives TCP segments of
+ * up to 64 KB with partial checksums (TSO4/TSO6, CSUM). */
+enum { TUN_OFFLOAD = 1U << 0, TUN_VNET_HDR_LEN = 10 };
+int tun_open(struct nl *nl, const char *name, unsigned flags, int *fd, int *ifindex);
 
 int nl_link_index(struct nl *nl, const char *name, int *ifindex);
 /* Sets the MTU (if mtu != 0) and brings the link up. */

@@ -28,6 +28,7 @@ struct cfg {
 	unsigned keepalive_ms, keepalive_timeout_ms;
 	const char *log_format, *log_level;
 	const char *user;	/* NULL: stay root (with only CAP_NET_ADMIN) */
+	bool offload;		/* TUN offloads (virtio-net headers, 64 KB TCP segments) */
 
 	/* vpn-server */
 	const char *listen;

@@ -11,6 +11,7 @@
 #include <openssl/err.h>
 
 #include "tunnel/conn.h"
+#include "tunnel/gso.h"
 #include "tunnel/stats.h"
 #include "tunnel/tls.h"
 
@@ -290,21 +291,33 @@ void conn_tx_commit(struct conn *c, uint8_t type, size_t len)
 {
 	frame_put_hdr(c->tx + c->tx_len, type, (uint32_t)len);
 	c->tx_len += FRAME_HDR_LEN + len;
-	if (type == FRAME_DATA) {
+	if (type == FRAME_DATA || type == FRAME_DATA_GSO) {
 		c->ctr.tx_packets++;
 		c->ctr.tx_bytes += len;
 	}
 }
 
-int conn_send_data(struct conn *c, const uint8_t *pkt, size_t len)
+int conn_send_frame(struct conn *c, uint8_t type, const uint8_t *payload, size_t len)
 {
 	uint8_t *dst = conn_tx_reserve(c, len);
 
 	if (!dst)
 		return -ENOBUFS;
-	memcpy(dst, pkt, len);
-	conn_tx_commit(c, FRAME_DATA, len);
+	memcpy(dst, payload, len);
+	conn_tx_commit(c, type, len);
 	return 0;
+}
+
+int conn_send_data(struct conn *c, const uint8_t *pkt, size_t len)
+{
+	return conn_send_frame(c, FRAME_DATA, pkt, len);
+}
+
+size_t conn_tx_room(const struct conn *c)
+{
+	size_t used = c->tx_len - c->tx_off, limit = CONN_TX_CAP - CONN_TX_CTRL_RESERVE;
+
+	return c->state == CONN_UP && used < limit ? limit - used : 0;
 }
 
 static void conn__flush(struct conn *c)
@@ -419,7 +432,7 @@ static void conn__on_hello(struct conn *c, const struct frame *f)
 	}
 	memset(&c->welcome, 0, sizeof(c->welcome));
 	c->welcome.version_min = c->welcome.version_max = (uint16_t)v;
-	c->welcome.caps = h.caps & CAP_ALL;
+	c->welcome.caps = h.caps & c->p.caps;
 	c->welcome.keepalive_ms = c->p.keepalive_ms;
 	code = c->p.ops->hello ? c->p.ops->hello(c, &h, &c->welcome) : 0;
 	if (code) {
@@ -476,8 +489,22 @@ static void conn__on_frame(struct conn *c, const struct frame *f)
 		}
 		c->ctr.rx_packets++;
 		c->ctr.rx_bytes += f->len;
-		c->p.ops->data(c, (uint8_t *)f->payload, f->len);
+		c->p.ops->data(c, NULL, (uint8_t *)f->payload, f->len);
 		return;
+	case FRAME_DATA_GSO: {
+		struct virtio_net_hdr vh;
+		if (f->len < GSO_HDR_LEN + FRAME_MIN_DATA) {
+			c->ctr.drops++;
+			stats_drop(DROP_bad_packet);
+			return;
+		}
+		/* Copied out: the payload has no alignment guarantee. */
+		memcpy(&vh, f->payload, sizeof(vh));
+		c->ctr.rx_packets++;
+		c->ctr.rx_bytes += f->len - GSO_HDR_LEN;
+		c->p.ops->data(c, &vh, (uint8_t *)f->payload + GSO_HDR_LEN, f->len - GSO_HDR_LEN);
+		return;
+	}
 	case FRAME_PING:
 		conn__send_ctrl(c, FRAME_PONG, f->payload, f->len > 8 ? 8 : f->len);
 		return;

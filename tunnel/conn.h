@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <uv.h>
 #include <openssl/ssl.h>
+#include <linux/virtio_net.h>
 
 #include "tunnel/log.h"
 #include "tunnel/proto.h"
@@ -56,9 +57,10 @@ struct conn_ops {
 	/* The tunnel is up (client: with the server's WELCOME). Return 0,
 	 * or a negative errno to close it. */
 	int (*up)(struct conn *c, const struct hello *peer);
-	/* A DATA frame; pkt points into the receive buffer, valid until
-	 * return. */
-	void (*data)(struct conn *c, uint8_t *pkt, size_t len);
+	/* A DATA or DATA_GSO frame; pkt points into the receive buffer,
+	 * valid until return. vh is the virtio-net header of a DATA_GSO
+	 * frame, NULL for a plain packet. */
+	void (*data)(struct conn *c, const struct virtio_net_hdr *vh, uint8_t *pkt, size_t len);
 	/* The send queue drained below half: a paused producer may resume. */
 	void (*writable)(struct conn *c);
 	/* The conn is closed and will be freed on return. reason says why. */
@@ -77,6 +79,7 @@ struct conn_params {
 	size_t n_allowed;
 	const char *server_name;
 	struct hello hello;	/* client: what to send in HELLO */
+	uint32_t caps;		/* server: what it offers (ANDed with HELLO's) */
 };
 
 /* Keepalive round trips, as a histogram: upper bounds in µs from a LAN
@@ -141,8 +144,14 @@ void conn_close(struct conn *c, uint16_t code, const char *fmt, ...)
 uint8_t *conn_tx_reserve(struct conn *c, size_t max);
 /* Appends the reserved frame with its len bytes of payload. */
 void conn_tx_commit(struct conn *c, uint8_t type, size_t len);
-/* Queues a DATA frame by copy; returns 0 or -ENOBUFS. */
+/* Queues a DATA (or another data-carrying) frame by copy; returns 0 or
+ * -ENOBUFS. */
 int conn_send_data(struct conn *c, const uint8_t *pkt, size_t len);
+int conn_send_frame(struct conn *c, uint8_t type, const uint8_t *payload, size_t len);
+/* Bytes the send queue can still take for data frames (headers included). */
+size_t conn_tx_room(const struct conn *c);
+/* The capabilities both sides have (valid once the tunnel is up). */
+static inline uint32_t conn_caps(const struct conn *c) { return c->welcome.caps; }
 /* Hands queued bytes to TLS; call after a batch of commits. */
 void conn_flush(struct conn *c);
 /* Bytes queued and not yet handed to TLS. */

@@ -27,7 +27,7 @@ int frame_decode(const uint8_t *buf, size_t len, struct frame *f)
 	plen = (uint32_t)buf[1] << 16 | (uint32_t)buf[2] << 8 | buf[3];
 	/* Check the type and length before waiting for the payload: a
 	 * bogus header must fail at once, not after 16 MB have arrived. */
-	if (buf[0] < FRAME_HELLO || buf[0] > FRAME_CLOSE)
+	if (buf[0] < FRAME_HELLO || buf[0] > FRAME__LAST)
 		return -EPROTO;
 	if (plen > FRAME_MAX_PAYLOAD)
 		return -EMSGSIZE;
@@ -239,6 +239,7 @@ const char *frame_type_name(uint8_t type)
 		[FRAME_HELLO] = "hello", [FRAME_WELCOME] = "welcome",
 		[FRAME_DATA] = "data", [FRAME_PING] = "ping",
 		[FRAME_PONG] = "pong", [FRAME_CLOSE] = "close",
+		[FRAME_DATA_GSO] = "data-gso",
 	};
 	return type < sizeof(names) / sizeof(names[0]) && names[type] ? names[type] : "unknown";
 }

@@ -44,13 +44,21 @@ enum frame_type {
 	FRAME_PING = 4,		/* 8-byte opaque timestamp */
 	FRAME_PONG = 5,		/* the PING payload echoed */
 	FRAME_CLOSE = 6,	/* u16 code, then a UTF-8 reason */
+	/* A virtio-net header (GSO_HDR_LEN bytes) and the packet it describes:
+	 * a TCP segment of up to 64 KB or a packet with its checksum left to
+	 * do. Sent only to a peer that announced CAP_GSO. */
+	FRAME_DATA_GSO = 7,
+	FRAME__LAST = FRAME_DATA_GSO,
 };
 
 /* Capability bits in HELLO and WELCOME; the session uses the AND. */
 enum proto_caps {
 	CAP_IPV4 = 1U << 0,
 	CAP_IPV6 = 1U << 1,
-	CAP_ALL = CAP_IPV4 | CAP_IPV6,
+	/* Takes FRAME_DATA_GSO: its TUN device has offloads on, so the
+	 * kernel segments and checksums what the peer sends whole. */
+	CAP_GSO = 1U << 2,
+	CAP_ALL = CAP_IPV4 | CAP_IPV6 | CAP_GSO,
 };
 
 enum close_code {

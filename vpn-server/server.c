@@ -154,7 +154,7 @@ static struct conn *server__route(struct tunio *t, const uint8_t *pkt, size_t le
  * transfer address, and never to another agent's transfer address (the
  * kernel would route that straight back into a tunnel); anything else is
  * a spoofing attempt or a bug. */
-static void server__data(struct conn *c, uint8_t *pkt, size_t len)
+static void server__data(struct conn *c, const struct virtio_net_hdr *vh, uint8_t *pkt, size_t len)
 {
 	struct server *s = c->owner;
 	struct pkt_info pi;
@@ -187,7 +187,7 @@ static void server__data(struct conn *c, uint8_t *pkt, size_t len)
 		log_debug(&c->log, "dropped from the tunnel: %s", flow_verdict_name(v));
 		return;
 	}
-	if (tunio_write(&s->tun, pkt, pi.len))
+	if (tunio_write(&s->tun, vh, pkt, pi.len))
 		c->ctr.drops++;
 }
 
@@ -358,7 +358,7 @@ static int server__netdev(struct server *s)
 
 	own.addr[15] |= 1;
 	if ((err = nl_open(&s->nl)) ||
-	    (err = tun_open(s->nl, s->cfg.dev, &s->tun_fd, &s->tun_ifindex)) ||
+	    (err = tun_open(s->nl, s->cfg.dev, s->cfg.offload ? TUN_OFFLOAD : 0, &s->tun_fd, &s->tun_ifindex)) ||
 	    (err = nl_link_up(s->nl, s->tun_ifindex, s->cfg.mtu)) ||
 	    (err = nl_addr_add(s->nl, s->tun_ifindex, &own)) ||
 	    (err = daemon_rp_filter_off(&s->sysctls, s->cfg.dev)))
@@ -572,6 +572,7 @@ int main(int argc, char **argv)
 		.keepalive_timeout_ms = s->cfg.keepalive_timeout_ms,
 		.handshake_ms = s->cfg.handshake_timeout_ms,
 		.allowed = s->cfg.allowed, .n_allowed = s->cfg.n_allowed,
+		.caps = CAP_IPV4 | CAP_IPV6 | (s->cfg.offload ? CAP_GSO : 0),
 	};
 	if (server__listen(s, err, sizeof(err))) {
 		fprintf(stderr, "vpn-server: %s\n", err);
@@ -595,7 +596,7 @@ int main(int argc, char **argv)
 	}
 	if (server__netdev(s))
 		goto out;
-	tunio_start(&s->tun, s->loop, s->tun_fd, server__route, s);
+	tunio_start(&s->tun, s->loop, s->tun_fd, s->cfg.offload, server__route, s);
 	daemon_signals_start(&s->sig, s->loop, server__stop, server__reload, s);
 	daemon_tls_watch(&s->tls, s->loop);
 	{

@@ -157,7 +157,7 @@ static struct conn *shoot__route(struct tunio *t, const uint8_t *pkt, size_t len
 	return c ? c : first;
 }
 
-static void shoot__data(struct conn *c, uint8_t *pkt, size_t len)
+static void shoot__data(struct conn *c, const struct virtio_net_hdr *vh, uint8_t *pkt, size_t len)
 {
 	struct link *l = c->owner;
 	struct shoot *s = l->s;
@@ -186,7 +186,7 @@ static void shoot__data(struct conn *c, uint8_t *pkt, size_t len)
 		uint64_t key = shoot__flow_key(&pi, false);
 		s->replies[key % REPLY_SLOTS] = (struct reply_slot){ key, c->id };
 	}
-	if (tunio_write(&s->tun, pkt, pi.len))
+	if (tunio_write(&s->tun, vh, pkt, pi.len))
 		c->ctr.drops++;
 }
 
@@ -317,7 +317,7 @@ static int shoot__netdev(struct shoot *s)
 	int err;
 
 	if ((err = nl_open(&s->nl)) ||
-	    (err = tun_open(s->nl, s->cfg.dev, &s->tun_fd, &s->tun_ifindex)) ||
+	    (err = tun_open(s->nl, s->cfg.dev, s->cfg.offload ? TUN_OFFLOAD : 0, &s->tun_fd, &s->tun_ifindex)) ||
 	    (err = nl_link_up(s->nl, s->tun_ifindex, s->cfg.mtu)))
 		goto fail;
 	if (s->cfg.egress_dev)
@@ -516,7 +516,8 @@ int main(int argc, char **argv)
 		.handshake_ms = s->cfg.keepalive_timeout_ms,
 		.server_name = s->cfg.server_name,
 		.hello = { .version_min = PROTO_VERSION, .version_max = PROTO_VERSION,
-			   .caps = CAP_ALL, .mtu = (uint16_t)s->cfg.mtu },
+			   .caps = CAP_IPV4 | CAP_IPV6 | (s->cfg.offload ? CAP_GSO : 0),
+			   .mtu = (uint16_t)s->cfg.mtu },
 	};
 	snprintf(s->params.hello.name, sizeof(s->params.hello.name), "%s", hostname);
 	for (size_t i = 0; i < s->cfg.n_servers; i++) {
@@ -545,7 +546,7 @@ int main(int argc, char **argv)
 	}
 	if (shoot__netdev(s))
 		goto out;
-	tunio_start(&s->tun, s->loop, s->tun_fd, shoot__route, s);
+	tunio_start(&s->tun, s->loop, s->tun_fd, s->cfg.offload, shoot__route, s);
 	daemon_signals_start(&s->sig, s->loop, shoot__stop, shoot__reload, s);
 	daemon_tls_watch(&s->tls, s->loop);
 	{

@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(n >= FRAME_HDR_LEN && (size_t)n <= size - off);
 		CHECK(f.len == (uint32_t)n - FRAME_HDR_LEN && f.len <= FRAME_MAX_PAYLOAD);
 		CHECK(f.payload == data + off + FRAME_HDR_LEN);
-		CHECK(f.type >= FRAME_HELLO && f.type <= FRAME_CLOSE);
+		CHECK(f.type >= FRAME_HELLO && f.type <= FRAME__LAST);
 		CHECK(strcmp(frame_type_name(f.type), "unknown"));
 		switch (f.type) {
 		case FRAME_HELLO:

@@ -58,7 +58,7 @@ static void frame_round_trips_for_every_type_and_size(void **state)
 	uint8_t *buf = malloc(FRAME_HDR_LEN + FRAME_MAX_PAYLOAD);
 
 	assert_non_null(buf);
-	for (uint8_t t = FRAME_HELLO; t <= FRAME_CLOSE; t++) {
+	for (uint8_t t = FRAME_HELLO; t <= FRAME__LAST; t++) {
 		for (size_t i = 0; i < N(sizes); i++) {
 			struct frame f = { 0 };
 			int n;
@@ -129,7 +129,7 @@ static void frame_longer_than_max_payload_is_refused_from_its_header(void **stat
 
 static void frame_of_unknown_type_is_a_protocol_error(void **state)
 {
-	static const uint8_t types[] = { 0, FRAME_CLOSE + 1, 0x80, 0xff };
+	static const uint8_t types[] = { 0, FRAME__LAST + 1, 0x80, 0xff };
 	uint8_t buf[FRAME_HDR_LEN + 8] = { 0 };
 	struct frame f;
 
@@ -175,7 +175,7 @@ static void frame_and_close_code_names_are_words_or_unknown(void **state)
 	static const struct { uint8_t type; const char *name; } types[] = {
 		{ FRAME_HELLO, "hello" }, { FRAME_WELCOME, "welcome" },
 		{ FRAME_DATA, "data" }, { FRAME_PING, "ping" }, { FRAME_PONG, "pong" },
-		{ FRAME_CLOSE, "close" }, { 0, "unknown" }, { 7, "unknown" },
+		{ FRAME_CLOSE, "close" }, { FRAME_DATA_GSO, "data-gso" }, { 0, "unknown" }, { 8, "unknown" },
 		{ 255, "unknown" },
 	};
 	static const struct { uint16_t code; const char *name; } codes[] = {
