@@ -123,8 +123,8 @@ FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_FLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined \
               -fno-sanitize-recover=all $(shell pkg-config --cflags libuv openssl 2>/dev/null)
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(TUNNEL_SRC)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(TUNNEL_SRC) $(NETLINK_SRC)
 	@mkdir -p $(dir $@)
-	$(call say,FUZZCC,$@)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(TUNNEL_SRC) $(LDLIBS)
+	$(call say,FUZZCC,$@)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(TUNNEL_SRC) $(NETLINK_SRC) $(LDLIBS)
 
 fuzz-bins: $(FUZZ_BINS)
