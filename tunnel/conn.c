@@ -555,12 +555,12 @@ static void conn__parse(struct conn *c)
 static void conn__read(struct conn *c)
 {
 	/* Bounded so one busy tunnel cannot starve the others; we stop only
-	 * at a record boundary (SSL_pending() == 0) so no decrypted bytes
-	 * wait inside OpenSSL where poll cannot see them. */
+	 * when OpenSSL holds nothing (SSL_has_pending(): neither decrypted
+	 * bytes nor read-ahead ciphertext), which poll could not see. */
 	for (int i = 0; c->state == CONN_HELLO || c->state == CONN_UP; i++) {
 		int r, e;
 
-		if (i >= 64 && !SSL_pending(c->ssl))
+		if (i >= 64 && !SSL_has_pending(c->ssl))
 			break;
 		r = SSL_read(c->ssl, c->rx + c->rx_len, (int)(CONN_RX_CAP - c->rx_len));
 		if (r > 0) {

@@ -102,6 +102,12 @@ int tls_ctx_new(SSL_CTX **out, bool server, const char *flagpfx,
 	SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+	/* Read ahead: one read() takes in several records instead of one
+	 * syscall per header and per body. conn.c stops reading only when
+	 * SSL_has_pending() says that nothing, not even ciphertext, waits
+	 * inside OpenSSL where poll cannot see it. */
+	SSL_CTX_set_read_ahead(ctx, 1);
+	SSL_CTX_set_default_read_buffer_len(ctx, 4 * SSL3_RT_MAX_PLAIN_LENGTH);
 	/* Partial writes let a big batch go out record by record; the
 	 * moving buffer lets us compact the queue between retries. Released
 	 * buffers keep an idle tunnel small. */
