@@ -81,11 +81,16 @@ static void conn__format_addr(const struct sockaddr *sa, char *buf, size_t len)
  * a little longer so that our own timer normally decides first. */
 static void conn__sockopts(int fd, unsigned timeout_ms)
 {
-	int one = 1;
+	int one = 1, lowat = CONN_NOTSENT_LOWAT;
 	unsigned to = timeout_ms + 1000;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &to, sizeof(to));
+	/* The socket reports writable only while little is unsent, so the
+	 * backlog stays in our queue, bounded, rather than in an
+	 * auto-tuned send buffer of megabytes that a ping would wait
+	 * behind. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
 }
 
 static int conn__new(uv_loop_t *loop, int fd, const struct conn_params *p,
@@ -282,8 +287,10 @@ uint8_t *conn_tx_reserve(struct conn *c, size_t max)
 		c->tx_len -= c->tx_off;
 		c->tx_off = 0;
 	}
-	if (c->tx_len + need > limit)
+	if (c->tx_len + need > limit) {
+		c->tx_blocked = true;
 		return NULL;
+	}
 	return c->tx + c->tx_len + FRAME_HDR_LEN;
 }
 
@@ -320,10 +327,18 @@ size_t conn_tx_room(const struct conn *c)
 	return c->state == CONN_UP && used < limit ? limit - used : 0;
 }
 
+/* Wakes a producer that found the queue full, once it has room again. */
+static void conn__wake_producer(struct conn *c)
+{
+	if (c->tx_blocked && c->state == CONN_UP && conn_tx_queued(c) < CONN_TX_CAP / 2) {
+		c->tx_blocked = false;
+		if (c->p.ops->writable)
+			c->p.ops->writable(c);
+	}
+}
+
 static void conn__flush(struct conn *c)
 {
-	bool was_high = conn_tx_queued(c) > CONN_TX_CAP / 2;
-
 	while (c->tx_off < c->tx_len) {
 		size_t n = c->tx_len - c->tx_off;
 		int r = SSL_write(c->ssl, c->tx + c->tx_off, n > INT_MAX ? INT_MAX : (int)n);
@@ -335,8 +350,10 @@ static void conn__flush(struct conn *c)
 		switch (SSL_get_error(c->ssl, r)) {
 		case SSL_ERROR_WANT_WRITE:
 			conn__set_poll(c, UV_READABLE | UV_WRITABLE);
+			conn__wake_producer(c);
 			return;
 		case SSL_ERROR_WANT_READ:
+			conn__wake_producer(c);
 			return;	/* reading is always on */
 		default:
 			if (c->state != CONN_CLOSED) {
@@ -349,8 +366,7 @@ static void conn__flush(struct conn *c)
 	}
 	c->tx_off = c->tx_len = 0;
 	conn__set_poll(c, UV_READABLE);
-	if (was_high && c->state == CONN_UP && c->p.ops->writable)
-		c->p.ops->writable(c);
+	conn__wake_producer(c);
 }
 
 void conn_flush(struct conn *c)

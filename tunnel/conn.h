@@ -38,6 +38,9 @@ enum {
 	 * a full queue never blocks a PONG or a CLOSE. */
 	CONN_TX_CTRL_RESERVE = 1024,
 	CONN_RX_CAP = 2 * (FRAME_HDR_LEN + FRAME_MAX_PAYLOAD) + 16384,
+	/* TCP_NOTSENT_LOWAT of the transport: unsent bytes the kernel may
+	 * hold; enough for a few 64 KB segments in flight. */
+	CONN_NOTSENT_LOWAT = 128 * 1024,
 };
 
 enum conn_state {
@@ -61,7 +64,8 @@ struct conn_ops {
 	 * valid until return. vh is the virtio-net header of a DATA_GSO
 	 * frame, NULL for a plain packet. */
 	void (*data)(struct conn *c, const struct virtio_net_hdr *vh, uint8_t *pkt, size_t len);
-	/* The send queue drained below half: a paused producer may resume. */
+	/* A reserve failed earlier and the send queue has drained below
+	 * half since: a paused producer may resume. */
 	void (*writable)(struct conn *c);
 	/* The conn is closed and will be freed on return. reason says why. */
 	void (*closed)(struct conn *c, const char *reason);
@@ -119,6 +123,7 @@ struct conn {
 
 	uint8_t *tx;
 	size_t tx_off, tx_len;	/* unsent bytes are tx[tx_off, tx_len) */
+	bool tx_blocked;	/* a reserve failed: call writable once it drains */
 	uint8_t *rx;
 	size_t rx_len;
 
