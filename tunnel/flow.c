@@ -71,6 +71,10 @@ struct flow_table {
 	struct flow__ent **buckets;
 	size_t mask;		/* buckets - 1 */
 	struct flow__ent *free;
+	/* Entries never used yet are ents[fresh..max): taken in order and
+	 * only then touched, so an idle server does not pay the whole table
+	 * in resident memory (calloc'd pages stay unmapped until written). */
+	size_t fresh;
 	struct flow__ent *newest, *oldest;
 	size_t sweep;		/* where flow_expire() goes on */
 	uint64_t key[2];	/* SipHash key */
@@ -232,12 +236,16 @@ static struct flow__ent *flow__add(struct flow_table *t, const struct flow__key 
 {
 	struct flow__ent *e, **b;
 
-	if (!t->free) {
-		flow__remove(t, t->oldest);
-		t->ctr.evicted++;
+	if (!t->free && t->fresh < t->max) {
+		e = &t->ents[t->fresh++];
+	} else {
+		if (!t->free) {
+			flow__remove(t, t->oldest);
+			t->ctr.evicted++;
+		}
+		e = t->free;
+		t->free = e->hnext;
 	}
-	e = t->free;
-	t->free = e->hnext;
 	memset(e, 0, sizeof(*e));
 	e->key = *k;
 	b = &t->buckets[flow__bucket(t, k)];
@@ -652,13 +660,15 @@ size_t flow_expire(struct flow_table *t, uint64_t now_ms, size_t budget)
 {
 	size_t removed = 0;
 
-	if (budget > t->max)
-		budget = t->max;
+	/* Only entries ever used can be in use. */
+	if (budget > t->fresh)
+		budget = t->fresh;
 	while (budget--) {
-		struct flow__ent *e = &t->ents[t->sweep];
+		struct flow__ent *e;
 
-		if (++t->sweep == t->max)
+		if (t->sweep >= t->fresh)
 			t->sweep = 0;
+		e = &t->ents[t->sweep++];
 		if (e->hpprev && flow__expired(e, now_ms)) {
 			flow__remove(t, e);
 			t->ctr.expired++;
@@ -726,10 +736,6 @@ int flow_table_new(size_t max_entries, struct flow_table **out)
 	if (n != (ssize_t)sizeof(t->key)) {
 		ret = n < 0 ? -errno : -EIO;
 		goto err;
-	}
-	for (size_t i = max_entries; i-- > 0;) {
-		t->ents[i].hnext = t->free;
-		t->free = &t->ents[i];
 	}
 	*out = t;
 	return 0;
