@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# tendril's benchmark: the direct veth path, tendril, and OpenVPN 2.6 over
+# TCP (Gardener's settings with tun-mtu 1500, and with tun-mtu 48000), side
+# by side in one run, each in its own pair of network namespaces.
+#
+# Usage (as root; `sudo make bench` builds first and sets BIN):
+#
+#   bench/run.sh
+#
+# Prints one table (and the ratios of tendril to OpenVPN and to the direct
+# path) and writes it, with the machine it ran on, into docs/performance.md.
+# About 4-5 minutes with the defaults. Knobs (environment):
+#
+#   BIN=DIR            vpn-server, vpn-shoot, vpnctl (default build/bin)
+#   BENCH_SECONDS=3    length of one iperf3 run
+#   BENCH_RUNS=3       iperf3 runs per configuration (the median is shown)
+#   BENCH_PINGS=200    pings per RTT measurement (one every 10 ms)
+#   BENCH_RR_N=2000    1-byte request/response round trips
+#   BENCH_STARTS=3     client start -> first ping trials (median)
+#   BENCH_PATHS="direct tendril openvpn openvpn48k"   which paths to measure
+#   BENCH_DOC=FILE     where to write the table (default docs/performance.md;
+#                      "-" writes nothing)
+#   BENCH_KEEP=1       keep the temporary directory (logs, iperf3 JSON)
+#
+# What is measured, and how, is explained at the top of docs/performance.md.
+set -euo pipefail
+
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+bench_init
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+PKI=$B_T/pki
+PATHS=${BENCH_PATHS:-direct tendril openvpn openvpn48k}
+
+# ---------------------------------------------------------------- direct
+
+path_direct() {
+	say "direct: the bare veth path"
+	bench_pair dir
+	ip -n "$NS_S" route add "$SHOOT_NET" via "$SHOOT_UP" dev up0
+	sinks_up
+	measure_throughput direct
+	measure_ping direct
+	measure_rr direct
+	pair_down
+}
+
+# ---------------------------------------------------------------- tendril
+
+tdl_tunnels_up() {	# SOCK: prints tunnels_up of a daemon
+	"$BIN/vpnctl" -s "$1" show info | sed -n 's/^tunnels_up:[[:space:]]*//p'
+}
+
+# tdl_drops SIDE: keeps `show stat` in the run's directory and names the
+# non-zero drop counters (they explain odd numbers; a drop under load is
+# not an error in itself).
+tdl_drops() {
+	local f=$B_T/tdl-$1-stat.txt drops
+	"$BIN/vpnctl" -s "$B_T/tdl-$1.sock" show stat >"$f" 2>&1 || true
+	drops=$(awk -F': *' 'tolower($1) ~ /drop|error|fail/ && $2 + 0 > 0 { printf "%s %s=%s", sep, $1, $2; sep = "," }' "$f")
+	[ -z "$drops" ] || say "tendril: vpn-$1 counters after the run:$drops"
+}
+
+tdl_down() { [ "$(tdl_tunnels_up "$B_T/tdl-server.sock")" = 0 ]; }
+
+path_tendril() {
+	say "tendril: vpn-server <-> vpn-shoot"
+	bench_pair tdl
+	sinks_up
+	spawn tdl-server "$NS_S" "$BIN/vpn-server" \
+		--cert "$PKI/server.crt" --key "$PKI/server.key" --ca "$PKI/ca.crt" \
+		--dev tdl-s --listen "$SEED_UP:$VPN_PORT" --shoot-networks "$SHOOT_NET" \
+		--stats-socket "$B_T/tdl-server.sock" --metrics-listen 127.0.0.1:15000
+	poll 5 listening "$NS_S" "$VPN_PORT" || die "vpn-server did not start"
+	local shoot=("$BIN/vpn-shoot"
+		--cert "$PKI/shoot.crt" --key "$PKI/shoot.key" --ca "$PKI/ca.crt"
+		--dev tdl-c --server "$SEED_UP:$VPN_PORT" --server-name vpn-server
+		--stats-socket "$B_T/tdl-shoot.sock" --metrics-listen 127.0.0.1:15001)
+	local i starts=()
+	for ((i = 1; i <= STARTS; i++)); do
+		if [ "$i" -gt 1 ]; then
+			stop tdl-shoot
+			poll 5 tdl_down || say "tendril: vpn-server still reports a tunnel after vpn-shoot exited"
+		fi
+		first_ping_ms tdl-shoot "$NS_C" "${shoot[@]}"
+		say "tendril: vpn-shoot start -> first ping: $FIRST_PING_MS ms"
+		starts+=("$FIRST_PING_MS")
+	done
+	record tendril start_ms "$(calc median "${starts[@]}")"
+	sleep 1
+	local srv=${B_PID[tdl-server]} cli=${B_PID[tdl-shoot]}
+	measure_rss tendril "$srv" "$cli" idle
+	measure_throughput tendril "$srv" "$cli"
+	measure_ping tendril
+	measure_rr tendril
+	measure_rss tendril "$srv" "$cli" peak
+	endpoints_alive tendril "$srv" "$cli"
+	tdl_drops server
+	tdl_drops shoot
+	pair_down
+}
+
+endpoints_alive() {	# LABEL PID PID
+	local pid
+	for pid in "$2" "$3"; do
+		proc_alive "$pid" || { say "$1: tunnel process $pid died during the run"; record "$1" died "$pid"; }
+	done
+}
+
+# ---------------------------------------------------------------- OpenVPN
+
+# TLS mode with certificates (tests/pki.sh's CA, server and client), no
+# tls-auth; otherwise Gardener's vpn2 server/client templates: tcp,
+# topology subnet, AES-256-GCM, auth SHA256, dh none, tcp-nodelay,
+# txqueuelen 1000, keepalive 10 30, iroute for the shoot network. An IPv4
+# pool (198.51.100.0/24) gives the seed a tunnel source address, so the
+# answers route back through the tunnel. Data channel offload is off, as
+# in Gardener (TCP, and "dco_enabled,0" in vpn2's status fixtures).
+ovpn_configs() {	# DIR MTU
+	local d=$1 mtu=$2
+	mkdir -p "$d/ccd"
+	printf 'iroute %s 255.255.255.0\n' "${SHOOT_NET%/*}" >"$d/ccd/vpn-shoot"
+	cat >"$d/server.conf" <<-EOF
+	server $OVPN_NET 255.255.255.0
+	topology subnet
+	proto tcp-server
+	local $SEED_UP
+	port $VPN_PORT
+	dev ovpn-s
+	dev-type tun
+	ca $PKI/ca.crt
+	cert $PKI/server.crt
+	key $PKI/server.key
+	dh none
+	disable-dco
+	data-ciphers AES-256-GCM:AES-256-CBC
+	auth SHA256
+	keepalive 10 30
+	tcp-nodelay
+	txqueuelen 1000
+	tun-mtu $mtu
+	client-config-dir $d/ccd
+	route ${SHOOT_NET%/*} 255.255.255.0
+	verb 3
+	EOF
+	cat >"$d/client.conf" <<-EOF
+	client
+	proto tcp-client
+	remote $SEED_UP $VPN_PORT
+	nobind
+	dev ovpn-c
+	dev-type tun
+	ca $PKI/ca.crt
+	cert $PKI/shoot.crt
+	key $PKI/shoot.key
+	data-ciphers AES-256-GCM
+	auth SHA256
+	remote-cert-tls server
+	connect-retry 1 5
+	auth-nocache
+	disable-dco
+	tcp-nodelay
+	txqueuelen 1000
+	tun-mtu $mtu
+	verb 3
+	EOF
+}
+
+path_openvpn() {	# LABEL MTU
+	local label=$1 mtu=$2
+	say "$label: OpenVPN over TCP, tun-mtu $mtu"
+	bench_pair "ov$mtu"
+	sinks_up
+	ovpn_configs "$B_T/$label" "$mtu"
+	spawn "$label-server" "$NS_S" openvpn --config "$B_T/$label/server.conf"
+	poll 10 listening "$NS_S" "$VPN_PORT" || die "openvpn server did not start"
+	local i starts=()
+	for ((i = 1; i <= STARTS; i++)); do
+		if [ "$i" -gt 1 ]; then
+			stop "$label-client"
+			sleep 0.5	# the server sees the TCP close at once
+		fi
+		first_ping_ms "$label-client" "$NS_C" openvpn --config "$B_T/$label/client.conf"
+		say "$label: openvpn client start -> first ping: $FIRST_PING_MS ms"
+		starts+=("$FIRST_PING_MS")
+	done
+	record "$label" start_ms "$(calc median "${starts[@]}")"
+	sleep 1
+	local srv=${B_PID[$label-server]} cli=${B_PID[$label-client]}
+	measure_rss "$label" "$srv" "$cli" idle
+	measure_throughput "$label" "$srv" "$cli"
+	measure_ping "$label"
+	measure_rr "$label"
+	measure_rss "$label" "$srv" "$cli" peak
+	endpoints_alive "$label" "$srv" "$cli"
+	pair_down
+}
+
+# ---------------------------------------------------------------- main
+
+for p in $PATHS; do
+	case $p in
+	direct) path_direct ;;
+	tendril) path_tendril ;;
+	openvpn) path_openvpn openvpn 1500 ;;
+	openvpn48k) path_openvpn openvpn48k 48000 ;;
+	*) die "unknown path in BENCH_PATHS: $p" ;;
+	esac
+done
+
+elapsed=$(( ($(now_ms) - B_T0) / 1000 ))
+cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)
+"$PY" "$BENCH_DIR/report.py" --results "$B_T/results" \
+	--doc "${BENCH_DOC:-$ROOT/docs/performance.md}" \
+	--cpu "${cpu:-unknown}" --cores "$(nproc)" --kernel "$(uname -r)" \
+	--date "$(date -u '+%Y-%m-%d %H:%M UTC')" --elapsed "$elapsed" \
+	--openvpn "$(openvpn --version 2>/dev/null | head -n 1 | awk '{ print $2 }')" \
+	--iperf3 "$(iperf3 --version 2>/dev/null | head -n 1 | awk '{ print $2 }')" \
+	--tendril "$("$BIN/vpn-server" --version 2>/dev/null | head -n 1) ($(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown))" \
+	--load "$LOAD_START / $(cut -d' ' -f1-3 /proc/loadavg)" \
+	--seconds "$SECS" --runs "$RUNS" --pings "$PINGS" --rr-n "$RR_N" --starts "$STARTS"
