@@ -43,7 +43,7 @@ uint64_t conn_now_ms(void)
 const char *conn_state_name(enum conn_state s)
 {
 	static const char *const names[] = {
-		[CONN_CONNECTING] = "connecting", [CONN_TLS] = "tls",
+		[CONN_CONNECTING] = "connecting", [CONN_PROXY] = "proxy", [CONN_TLS] = "tls",
 		[CONN_HELLO] = "hello", [CONN_UP] = "up", [CONN_CLOSED] = "closed",
 	};
 	return names[s];
@@ -658,6 +658,62 @@ static void conn__handshake(struct conn *c)
 	conn__read(c);	/* the peer's first frame may have come with the handshake */
 }
 
+/* Through an HTTP proxy: the CONNECT request, written at once (a few
+ * hundred bytes on a fresh socket always fit its buffer). */
+static void conn__proxy_request(struct conn *c)
+{
+	char req[1024];
+	int n = snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\nHost: %s\r\n%s%s"
+			 "User-Agent: vpn-shoot\r\n\r\n", c->p.proxy_target, c->p.proxy_target,
+			 c->p.proxy_header ? c->p.proxy_header : "", c->p.proxy_header ? "\r\n" : "");
+
+	if (n < 0 || (size_t)n >= sizeof(req) || write(c->fd, req, (size_t)n) != n) {
+		conn_close(c, 0, "HTTP proxy %s: cannot send CONNECT: %s", c->remote,
+			   n > 0 && (size_t)n < sizeof(req) ? strerror(errno) : "request too long");
+		return;
+	}
+	c->state = CONN_PROXY;
+	conn__set_poll(c, UV_READABLE);
+}
+
+/* The proxy's answer: "HTTP/1.x 200 ..." and the end of its head, nothing
+ * after it (the TLS server speaks only after our ClientHello). Any other
+ * status is reported as the proxy gave it. */
+static void conn__proxy_answer(struct conn *c)
+{
+	ssize_t n = read(c->fd, c->rx + c->rx_len, 4096 - c->rx_len);
+	char *end, *line;
+	int status = 0;
+
+	if (n <= 0) {
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		conn_close(c, 0, "HTTP proxy %s closed the connection before answering CONNECT", c->remote);
+		return;
+	}
+	c->rx_len += (size_t)n;
+	c->rx[c->rx_len] = '\0';
+	if (!(end = strstr((char *)c->rx, "\r\n\r\n"))) {
+		if (c->rx_len >= 4095)
+			conn_close(c, 0, "HTTP proxy %s: answer head longer than 4 KB", c->remote);
+		return;
+	}
+	line = (char *)c->rx;
+	line[strcspn(line, "\r\n")] = '\0';
+	if (sscanf(line, "HTTP/1.%*1[01] %d", &status) != 1 || status != 200) {
+		conn_close(c, 0, "HTTP proxy %s refused CONNECT %s: %.100s", c->remote,
+			   c->p.proxy_target, line);
+		return;
+	}
+	if (end + 4 != (char *)c->rx + c->rx_len) {
+		conn_close(c, 0, "HTTP proxy %s sent data after its answer", c->remote);
+		return;
+	}
+	c->rx_len = 0;
+	c->state = CONN_TLS;
+	conn__handshake(c);
+}
+
 static void conn__connected(struct conn *c)
 {
 	int err = 0;
@@ -665,7 +721,12 @@ static void conn__connected(struct conn *c)
 
 	getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
 	if (err) {
-		conn_close(c, 0, "connect to %s failed: %s", c->remote, strerror(err));
+		conn_close(c, 0, "connect to %s%s failed: %s", c->p.proxy_target ? "HTTP proxy " : "",
+			   c->remote, strerror(err));
+		return;
+	}
+	if (c->p.proxy_target) {
+		conn__proxy_request(c);
 		return;
 	}
 	c->state = CONN_TLS;
@@ -696,6 +757,9 @@ static void conn__poll_cb(uv_poll_t *h, int status, int events)
 	switch (c->state) {
 	case CONN_CONNECTING:
 		conn__connected(c);
+		return;
+	case CONN_PROXY:
+		conn__proxy_answer(c);
 		return;
 	case CONN_TLS:
 		conn__handshake(c);

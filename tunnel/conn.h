@@ -45,6 +45,7 @@ enum {
 
 enum conn_state {
 	CONN_CONNECTING,	/* client: TCP connect in progress */
+	CONN_PROXY,		/* client: CONNECT sent to the HTTP proxy, awaiting 200 */
 	CONN_TLS,		/* TLS handshake */
 	CONN_HELLO,		/* waiting for HELLO (server) or WELCOME (client) */
 	CONN_UP,
@@ -82,6 +83,11 @@ struct conn_params {
 	const char *const *allowed;
 	size_t n_allowed;
 	const char *server_name;
+	/* client through an HTTP CONNECT proxy (the ingress): the sockaddr
+	 * given to conn_connect is the proxy's, and this "HOST:PORT" the
+	 * target of the CONNECT, with one extra header line ("Key: value",
+	 * may be NULL) that the ingress routes on. */
+	const char *proxy_target, *proxy_header;
 	struct hello hello;	/* client: what to send in HELLO */
 	uint32_t caps;		/* server: what it offers (ANDed with HELLO's) */
 };

@@ -49,9 +49,13 @@ struct shoot;
 
 struct link {
 	struct shoot *s;
-	const char *target;
+	const char *target;	/* --server HOST:PORT */
 	char host[256];
 	uint16_t port;
+	/* Where the TCP connection goes: the server, or with --http-proxy
+	 * the proxy, which is asked to CONNECT to target. */
+	char connect_host[256];
+	uint16_t connect_port;
 	uv_timer_t retry;
 	uv_getaddrinfo_t gai;
 	struct conn *conn;
@@ -290,8 +294,12 @@ static void link__resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *a
 		link__schedule(l);
 		return;
 	}
-	((struct sockaddr_in *)ai->ai_addr)->sin_port = htons(l->port);
+	((struct sockaddr_in *)ai->ai_addr)->sin_port = htons(l->connect_port);
 	p.owner = l;
+	if (s->cfg.http_proxy) {
+		p.proxy_target = l->target;
+		p.proxy_header = s->cfg.proxy_header;
+	}
 	err = conn_connect(s->loop, ai->ai_addr, ai->ai_addrlen, &p, ++s->next_id, &l->conn);
 	uv_freeaddrinfo(ai);
 	if (err) {
@@ -305,7 +313,7 @@ static void link__start(struct link *l)
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
 
 	l->gai.data = l;
-	if (uv_getaddrinfo(l->s->loop, &l->gai, link__resolved, l->host, NULL, &hints))
+	if (uv_getaddrinfo(l->s->loop, &l->gai, link__resolved, l->connect_host, NULL, &hints))
 		link__schedule(l);
 }
 
@@ -526,6 +534,12 @@ int main(int argc, char **argv)
 		l->target = s->cfg.servers[i];
 		l->backoff_ms = BACKOFF_MIN_MS;
 		cfg_split_hostport(l->target, l->host, sizeof(l->host), &l->port);
+		if (s->cfg.http_proxy)
+			cfg_split_hostport(s->cfg.http_proxy, l->connect_host, sizeof(l->connect_host),
+					   &l->connect_port);
+		else
+			cfg_split_hostport(l->target, l->connect_host, sizeof(l->connect_host),
+					   &l->connect_port);
 		uv_timer_init(s->loop, &l->retry);
 		l->retry.data = l;
 	}
@@ -558,8 +572,9 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	log_info(NULL, "vpn-shoot %s on %s, %zu servers, egress %s", TENDRIL_VERSION, s->cfg.dev,
-		 s->nlinks, s->egress[0] ? s->egress : "any device");
+	log_info(NULL, "vpn-shoot %s on %s, %zu servers%s%s, egress %s", TENDRIL_VERSION, s->cfg.dev,
+		 s->nlinks, s->cfg.http_proxy ? " through HTTP proxy " : "",
+		 s->cfg.http_proxy ? s->cfg.http_proxy : "", s->egress[0] ? s->egress : "any device");
 	for (size_t i = 0; i < s->nlinks; i++)
 		link__start(&s->links[i]);
 
