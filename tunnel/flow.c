@@ -136,7 +136,7 @@ const struct flow_counters *flow_counters(const struct flow_table *t)
 		v2 += v1; v1 = FLOW__ROTL(v1, 17); v1 ^= v2; v2 = FLOW__ROTL(v2, 32); \
 	} while (0)
 
-static size_t flow__bucket(const struct flow_table *t, const struct flow__key *k)
+static uint64_t flow__hash(const struct flow_table *t, const struct flow__key *k)
 {
 	uint64_t v0 = t->key[0] ^ 0x736f6d6570736575ULL;
 	uint64_t v1 = t->key[1] ^ 0x646f72616e646f6dULL;
@@ -162,7 +162,12 @@ static size_t flow__bucket(const struct flow_table *t, const struct flow__key *k
 	FLOW__SIPROUND;
 	FLOW__SIPROUND;
 	FLOW__SIPROUND;
-	return (size_t)((v0 ^ v1 ^ v2 ^ v3) & t->mask);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static size_t flow__bucket(const struct flow_table *t, const struct flow__key *k)
+{
+	return (size_t)(flow__hash(t, k) & t->mask);
 }
 
 /* ---- entries ---- */
@@ -401,6 +406,24 @@ static enum flow_state flow__tcp_out(struct flow__ent *e, uint8_t flags)
 		s = e->fins == (FLOW__FIN_OUT | FLOW__FIN_IN) ? FLOW_TCP_CLOSING
 		  : e->fins ? FLOW_TCP_FIN_WAIT : s;
 	return s;
+}
+
+int flow_pick(struct flow_table *t, const uint8_t *pkt, size_t len, uint64_t now_ms,
+	      unsigned *tunnel_id, uint64_t *hash)
+{
+	struct flow__pkt fp;
+	struct flow__key k;
+	struct flow__ent *e;
+
+	*hash = 0;
+	if (flow__parse(pkt, len, &fp) || !fp.l4)
+		return -EINVAL;
+	flow__key_of(&fp, true, &k);
+	*hash = flow__hash(t, &k);
+	if (!(e = flow__find(t, &k, now_ms)))
+		return -ENOENT;
+	*tunnel_id = e->tunnel;
+	return 0;
 }
 
 int flow_outbound(struct flow_table *t, const uint8_t *pkt, size_t len, uint64_t now_ms,

@@ -154,6 +154,15 @@ void flow_table_free(struct flow_table *t);
 int flow_outbound(struct flow_table *t, const uint8_t *pkt, size_t len, uint64_t now_ms,
 		  unsigned tunnel_id);
 
+/* For a packet the seed side is about to send: the tunnel its flow took
+ * (0, *tunnel_id set) or -ENOENT for a flow not tracked (-EINVAL for a
+ * packet without ports or an echo id to key it). *hash is the flow's keyed
+ * hash either way (0 for -EINVAL), the same for every packet of the flow:
+ * a new flow placed by it over the tunnels that are up stays on its
+ * tunnel, and flows spread evenly. */
+int flow_pick(struct flow_table *t, const uint8_t *pkt, size_t len, uint64_t now_ms,
+	      unsigned *tunnel_id, uint64_t *hash);
+
 /* Call for every packet from tunnel tunnel_id before it is written to the
  * TUN device; write it only on FLOW_PASS. An answer refreshes its entry
  * and advances the TCP state; a TCP SYN without ACK from the shoot side

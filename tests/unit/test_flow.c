@@ -1087,9 +1087,39 @@ static void states_and_verdicts_have_names(void **state)
 	assert_string_equal(flow_verdict_name(FLOW_VERDICT__MAX), "?");
 }
 
+/* flow_pick tells the server which tunnel a packet's flow took, and gives
+ * every packet of a flow the same hash to place a new flow by. */
+static void a_flow_keeps_its_tunnel_and_its_hash(void **state)
+{
+	for (size_t i = 0; i < N(fams); i++) {
+		const struct family *f = &fams[i];
+		struct flow_table *t = table(16);
+		struct pk syn = flowpkt(f, 'o', TCP, SYN), ack = flowpkt(f, 'o', TCP, ACK);
+		struct pk other = flowpkt_ports(f, 'o', TCP, SYN, SEED_PORT + 1, TCP_PORT);
+		unsigned tunnel = 0;
+		uint64_t h1, h2, h3;
+
+		assert_int_equal(flow_pick(t, syn.b, syn.len, 1000, &tunnel, &h1), -ENOENT);
+		assert_int_not_equal(h1, 0);
+		assert_int_equal(out(t, &syn, 1000, 3), 0);
+		assert_int_equal(flow_pick(t, ack.b, ack.len, 1001, &tunnel, &h2), 0);
+		assert_int_equal(tunnel, 3);
+		assert_int_equal(h1, h2);
+		/* Another connection: its own hash (equal only by a 2^-64 chance). */
+		assert_int_equal(flow_pick(t, other.b, other.len, 1001, &tunnel, &h3), -ENOENT);
+		assert_int_not_equal(h3, h1);
+		/* Moved by an outbound packet through another tunnel. */
+		assert_int_equal(out(t, &ack, 1002, 5), 0);
+		assert_int_equal(flow_pick(t, ack.b, ack.len, 1003, &tunnel, &h2), 0);
+		assert_int_equal(tunnel, 5);
+		flow_table_free(t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(a_flow_keeps_its_tunnel_and_its_hash),
 		cmocka_unit_test(a_seed_tcp_connection_is_answered_until_it_closes),
 		cmocka_unit_test(a_half_closed_connection_still_carries_the_answer),
 		cmocka_unit_test(the_shoot_side_cannot_open_tcp_connections),
