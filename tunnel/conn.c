@@ -320,11 +320,14 @@ int conn_send_data(struct conn *c, const uint8_t *pkt, size_t len)
 	return conn_send_frame(c, FRAME_DATA, pkt, len);
 }
 
-size_t conn_tx_room(const struct conn *c)
+bool conn_tx_fits(struct conn *c, size_t need)
 {
 	size_t used = c->tx_len - c->tx_off, limit = CONN_TX_CAP - CONN_TX_CTRL_RESERVE;
 
-	return c->state == CONN_UP && used < limit ? limit - used : 0;
+	if (c->state == CONN_UP && used + need <= limit)
+		return true;
+	c->tx_blocked = true;
+	return false;
 }
 
 /* Wakes a producer that found the queue full, once it has room again. */

@@ -159,8 +159,10 @@ void conn_tx_commit(struct conn *c, uint8_t type, size_t len);
  * -ENOBUFS. */
 int conn_send_data(struct conn *c, const uint8_t *pkt, size_t len);
 int conn_send_frame(struct conn *c, uint8_t type, const uint8_t *payload, size_t len);
-/* Bytes the send queue can still take for data frames (headers included). */
-size_t conn_tx_room(const struct conn *c);
+/* Whether the send queue can take need more bytes of data frames (headers
+ * included) now; if not, the writable hook runs once it has drained, as
+ * after a failed reserve. */
+bool conn_tx_fits(struct conn *c, size_t need);
 /* The capabilities both sides have (valid once the tunnel is up). */
 static inline uint32_t conn_caps(const struct conn *c) { return c->welcome.caps; }
 /* Hands queued bytes to TLS; call after a batch of commits. */

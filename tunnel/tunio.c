@@ -66,7 +66,7 @@ static int tunio__queue(struct tunio *t, struct conn *c, size_t n)
 	/* The peer takes plain packets only: cut here, if the whole of it
 	 * fits (each segment repeats the headers, at most 120 bytes). */
 	segs = vh->gso_size ? len / vh->gso_size + 1 : 1;
-	if (conn_tx_room(c) < len + segs * (120 + FRAME_HDR_LEN))
+	if (!conn_tx_fits(c, len + segs * (120 + FRAME_HDR_LEN)))
 		return -ENOBUFS;
 	if (gso_segment(vh, pkt, len, t->seg, sizeof(t->seg), tunio__emit_data, c)) {
 		stats_drop(DROP_bad_packet);
