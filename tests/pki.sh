@@ -10,6 +10,17 @@
 #   expired.crt expired.key       CN vpn-shoot, signed by ca, expired in 2020
 #   other-ca.crt other-ca.key     an unrelated CA
 #   other.crt other.key           CN vpn-shoot, signed by other-ca
+#   proxy.crt proxy.key           the HTTP CONNECT proxy: CN vpn-server, SAN
+#                                 DNS:vpn-server, IP:192.0.2.1 (the seed's
+#                                 uplink in tests/e2e), serverAuth
+#   apiserver.crt apiserver.key   CN kube-apiserver-http-proxy-client (as
+#                                 Gardener names kube-apiserver's egress
+#                                 client), clientAuth
+#   apiserver-other.crt .key      the same CN, signed by other-ca
+#   kubelet.crt kubelet.key       the e2e HTTPS servers behind the agent: SAN
+#                                 IP:10.250.0.10, IP:2001:db8:250::10,
+#                                 IP:100.96.0.5, IP:2001:db8:96::5,
+#                                 IP:100.64.0.10, serverAuth
 #
 # Usage: tests/pki.sh DIR
 set -euo pipefail
@@ -47,16 +58,16 @@ mkca() {
 		-addext "subjectKeyIdentifier=hash"
 }
 
-# leaf NAME CN CA EKU
+# leaf NAME CN CA EKU [SAN]  (SAN defaults to DNS:CN)
 mkleaf() {
-	local name=$1 cn=$2 ca=$3 eku=$4
+	local name=$1 cn=$2 ca=$3 eku=$4 san=${5:-DNS:$2}
 	genkey "$name"
 	openssl_q req -new -key "$name.key" -out "$name.csr" -subj "/CN=$cn"
 	cat >"$name.ext" <<-EOF
 	basicConstraints=critical,CA:FALSE
 	keyUsage=critical,digitalSignature
 	extendedKeyUsage=$eku
-	subjectAltName=DNS:$cn
+	subjectAltName=$san
 	subjectKeyIdentifier=hash
 	authorityKeyIdentifier=keyid
 	EOF
@@ -72,8 +83,14 @@ mkleaf shoot vpn-shoot ca clientAuth
 mkleaf shoot-1 vpn-shoot-1 ca clientAuth
 mkleaf intruder intruder ca clientAuth
 
+mkleaf proxy vpn-server ca serverAuth "DNS:vpn-server,IP:192.0.2.1"
+mkleaf apiserver kube-apiserver-http-proxy-client ca clientAuth
+mkleaf kubelet kubelet ca serverAuth \
+	"DNS:kubelet,IP:10.250.0.10,IP:2001:db8:250::10,IP:100.96.0.5,IP:2001:db8:96::5,IP:100.64.0.10"
+
 mkca other-ca "an unrelated CA"
 mkleaf other vpn-shoot other-ca clientAuth
+mkleaf apiserver-other kube-apiserver-http-proxy-client other-ca clientAuth
 
 # An expired certificate: `openssl x509` cannot backdate, `openssl ca` can.
 work=$(mktemp -d "$dir/.ca.XXXXXX")

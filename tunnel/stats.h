@@ -23,7 +23,12 @@
 	X(flows_tracked, GAUGE, "flows the server tracks now (a gauge)") \
 	X(flows_created, COUNTER, "flows the seed side opened") \
 	X(flows_evicted, COUNTER, "flows dropped from a full table, least recently used first") \
-	X(flows_expired, COUNTER, "flows removed after their idle timeout")
+	X(flows_expired, COUNTER, "flows removed after their idle timeout") \
+	X(proxy_accepted, COUNTER, "connections accepted by the HTTP CONNECT proxy") \
+	X(proxy_ok, COUNTER, "proxy CONNECTs answered 200 and relayed") \
+	X(proxy_open, GAUGE, "proxy connections open now (a gauge)") \
+	X(proxy_to_target_bytes, COUNTER, "bytes the proxy relayed from its clients to targets in the shoot") \
+	X(proxy_to_client_bytes, COUNTER, "bytes the proxy relayed from targets in the shoot to its clients")
 
 /* Why a connection or a packet was refused or dropped. X(name, help) */
 #define STATS_REASONS(X) \
@@ -48,7 +53,17 @@
 	X(queue_full, "tunnel send queue full") \
 	X(bad_packet, "not a valid IPv4/IPv6 packet") \
 	X(tun_write_error, "the TUN device refused a packet") \
-	X(no_address, "transfer network exhausted")
+	X(no_address, "transfer network exhausted") \
+	X(proxy_tls, "proxy: TLS handshake failed (no or untrusted client certificate, garbage)") \
+	X(proxy_identity, "proxy: client certificate identity not allowed") \
+	X(proxy_bad_request, "proxy: malformed or oversized request head (400, 414, 431, 505)") \
+	X(proxy_method, "proxy: method other than CONNECT (405)") \
+	X(proxy_forbidden, "proxy: CONNECT target not an address in the shoot networks (403)") \
+	X(proxy_no_tunnel, "proxy: no tunnel to the shoot is up (503)") \
+	X(proxy_dial_timeout, "proxy: target did not answer within the dial timeout (504)") \
+	X(proxy_dial_failed, "proxy: target refused or unreachable (502)") \
+	X(proxy_timeout, "proxy: no TLS handshake or request head within the handshake timeout") \
+	X(proxy_limit, "proxy: too many connections or handshakes in flight")
 
 enum stats_kind { COUNTER, GAUGE };
 

@@ -47,6 +47,13 @@ int tls_ctx_new(SSL_CTX **out, bool server, const char *flagpfx,
 		const char *cert, const char *key, const char *ca,
 		char *err, size_t errlen)
 {
+	return tls_ctx_new_flags(out, server, flagpfx, cert, key, ca, 0, err, errlen);
+}
+
+int tls_ctx_new_flags(SSL_CTX **out, bool server, const char *flagpfx,
+		      const char *cert, const char *key, const char *ca,
+		      unsigned flags, char *err, size_t errlen)
+{
 	char why[200];
 	struct stat st;
 	SSL_CTX *ctx;
@@ -114,7 +121,9 @@ int tls_ctx_new(SSL_CTX **out, bool server, const char *flagpfx,
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 			      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 			      SSL_MODE_RELEASE_BUFFERS);
-	if (server) {
+	if (flags & TLS_NO_ALPN) {
+		/* Neither offered nor selected. */
+	} else if (server) {
 		SSL_CTX_set_alpn_select_cb(ctx, tls__alpn_select, NULL);
 	} else if (SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)"\x09" PROTO_ALPN,
 					   sizeof(PROTO_ALPN))) {

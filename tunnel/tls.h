@@ -9,12 +9,24 @@
 /* Builds a context for one side: TLS 1.3 only, AEAD suites only, peer
  * certificate required and verified against ca (with the purpose of the
  * other side: a server checks for clientAuth, a client for serverAuth),
- * ALPN PROTO_ALPN required, no session tickets (each connection proves
+ * ALPN PROTO_ALPN required (see TLS_NO_ALPN below), no session tickets (each connection proves
  * its certificate anew). flagpfx ("" or "proxy-") names the flags in
  * errors: "--cert: /x/tls.crt: No such file or directory". */
 int tls_ctx_new(SSL_CTX **out, bool server, const char *flagpfx,
 		const char *cert, const char *key, const char *ca,
 		char *err, size_t errlen);
+
+enum tls_flags {
+	/* No ALPN at all: for a server that speaks plain HTTP/1.1 inside TLS
+	 * (the HTTP CONNECT proxy), whose clients (curl, kube-apiserver)
+	 * offer "http/1.1" or nothing, never PROTO_ALPN. */
+	TLS_NO_ALPN = 1U << 0,
+};
+
+/* tls_ctx_new with flags (enum tls_flags); tls_ctx_new is flags = 0. */
+int tls_ctx_new_flags(SSL_CTX **out, bool server, const char *flagpfx,
+		      const char *cert, const char *key, const char *ca,
+		      unsigned flags, char *err, size_t errlen);
 
 /* The identity rule of --allowed-client: the name itself, or its first
  * label followed by "-N" (HA replicas): "vpn-shoot" admits "vpn-shoot" and

@@ -4,13 +4,16 @@
 GET /healthz answers "ok"; any other path answers one line naming the host
 (--name), the address the request came in on and the client's address, so a
 test can tell which server answered and what source address it saw.
+With --tls CERT KEY it serves HTTPS (as a real kubelet does on 10250).
 
     kubelet.py --name node --bind 10.250.0.10 --bind 2001:db8:250::10 --port 10250
+    kubelet.py --name node --bind 10.250.0.10 --port 10250 --tls kubelet.crt kubelet.key
 """
 import argparse
 import http.server
 import socket
 import socketserver
+import ssl
 import sys
 import threading
 
@@ -36,14 +39,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def handle_one_request(self):
         try:
             super().handle_one_request()
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError) as e:
+            if isinstance(e, ssl.SSLError):
+                sys.stderr.write("%s TLS: %s\n" % (self.client_address[0], e))
             self.close_connection = True
 
     def log_message(self, fmt, *args):
         sys.stderr.write("%s %s\n" % (self.client_address[0], fmt % args))
 
 
-def make_server(addr, port, name):
+def make_server(addr, port, name, tls=None):
     family = socket.AF_INET6 if ":" in addr else socket.AF_INET
 
     class Server(http.server.ThreadingHTTPServer):
@@ -59,6 +64,13 @@ def make_server(addr, port, name):
 
     srv = Server((addr, port), Handler)
     srv.host_name = name
+    if tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(tls[0], tls[1])
+        # The handshake runs in the request's thread, on its first read,
+        # so that a slow client cannot stall accept().
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True,
+                                     do_handshake_on_connect=False)
     return srv
 
 
@@ -68,12 +80,15 @@ def main():
                     help="address to listen on (repeatable)")
     ap.add_argument("--port", type=int, default=10250)
     ap.add_argument("--name", default=socket.gethostname())
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"),
+                    help="serve HTTPS with this certificate and key")
     a = ap.parse_args()
 
-    servers = [make_server(b, a.port, a.name) for b in a.bind]
+    servers = [make_server(b, a.port, a.name, a.tls) for b in a.bind]
     for s in servers[1:]:
         threading.Thread(target=s.serve_forever, daemon=True).start()
-    sys.stderr.write("listening on %s port %d\n" % (", ".join(a.bind), a.port))
+    sys.stderr.write("listening on %s port %d%s\n" % (
+        ", ".join(a.bind), a.port, " (HTTPS)" if a.tls else ""))
     sys.stderr.flush()
     try:
         servers[0].serve_forever()
