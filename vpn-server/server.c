@@ -3,6 +3,7 @@
  * between the two. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "tunnel/log.h"
 #include "tunnel/metrics.h"
 #include "tunnel/pkt.h"
+#include "tunnel/proxy.h"
 #include "tunnel/ratelimit.h"
 #include "tunnel/stats.h"
 #include "tunnel/tls.h"
@@ -57,21 +59,27 @@ struct server {
 	struct conn *conns[SERVER_MAX_CONNS];	/* every conn, any state */
 	size_t nconns;
 	struct conn *by_off[POOL_SIZE];		/* up tunnels by transfer address */
-	struct conn *primary;			/* newest up tunnel: shoot networks go here */
+	/* The tunnels that are up, in the order they came up: the shoot
+	 * networks' flows are spread over them (server__pick). */
+	struct conn *up[SERVER_MAX_CONNS];
+	size_t nup;
 	unsigned next_id;
 	struct rl rate;
 	uint64_t started_ms;
 	bool stopping;
+	/* The HTTP CONNECT proxy, its TLS context (reloaded with the
+	 * tunnel's), and which families' fwmark rules we added. */
+	struct proxy proxy;
+	SSL_CTX *proxy_ctx;
+	bool proxy_rule[2];	/* [0] IPv4, [1] IPv6 */
 };
 
-static void server__pick_primary(struct server *s)
+static void server__list_up(struct server *s)
 {
-	s->primary = NULL;
-	for (size_t i = 0; i < s->nconns; i++) {
-		struct conn *c = s->conns[i];
-		if (c->state == CONN_UP && (!s->primary || c->up_since_ms >= s->primary->up_since_ms))
-			s->primary = c;
-	}
+	s->nup = 0;
+	for (size_t i = 0; i < s->nconns; i++)
+		if (s->conns[i]->state == CONN_UP)
+			s->up[s->nup++] = s->conns[i];
 }
 
 /* The flow table's verdicts, as drop reasons. */
@@ -112,12 +120,34 @@ static void server__flow_tick(uv_timer_t *t)
 	server__flow_stats(s);
 }
 
+/* The tunnel for a packet into the shoot networks. With several agents
+ * (HA: every shoot replica holds a tunnel to every server) a flow stays on
+ * the tunnel it took while that tunnel is up; a new flow, or one whose
+ * tunnel went down, goes to the tunnel its keyed hash picks among those
+ * up. So flows spread, flows on healthy agents are never moved, and the
+ * moment an agent's tunnel is declared dead its flows and new ones go to
+ * the others. */
+static struct conn *server__pick(struct server *s, const uint8_t *pkt, size_t len)
+{
+	unsigned id;
+	uint64_t hash;
+
+	if (s->nup <= 1)
+		return s->nup ? s->up[0] : NULL;
+	if (!flow_pick(s->flows, pkt, len, uv_now(s->loop), &id, &hash))
+		for (size_t i = 0; i < s->nup; i++)
+			if (s->up[i]->id == id)
+				return s->up[i];
+	return s->up[hash % s->nup];
+}
+
 /* Packets from the seed side: to an agent's transfer address, or into
  * the shoot networks through the newest tunnel. */
 static struct conn *server__route(struct tunio *t, const uint8_t *pkt, size_t len)
 {
 	struct server *s = t->owner;
 	struct pkt_info pi;
+	struct conn *c;
 
 	if (pkt_parse(pkt, len, &pi)) {
 		stats_drop(DROP_bad_packet);
@@ -131,7 +161,7 @@ static struct conn *server__route(struct tunio *t, const uint8_t *pkt, size_t le
 		uint32_t off = (uint32_t)(pi.dst[12] << 24 | pi.dst[13] << 16 | pi.dst[14] << 8 | pi.dst[15]) -
 			       (uint32_t)(s->pool.net.addr[12] << 24 | s->pool.net.addr[13] << 16 |
 					  s->pool.net.addr[14] << 8 | s->pool.net.addr[15]);
-		struct conn *c = off < POOL_SIZE ? s->by_off[off] : NULL;
+		c = off < POOL_SIZE ? s->by_off[off] : NULL;
 		if (!c)
 			stats_drop(DROP_no_tunnel);
 		else
@@ -142,12 +172,12 @@ static struct conn *server__route(struct tunio *t, const uint8_t *pkt, size_t le
 		stats_drop(DROP_no_route);
 		return NULL;
 	}
-	if (!s->primary) {
+	if (!(c = server__pick(s, pkt, len))) {
 		stats_drop(DROP_no_tunnel);
 		return NULL;
 	}
-	server__track(s, pkt, len, s->primary);
-	return s->primary;
+	server__track(s, pkt, len, c);
+	return c;
 }
 
 /* Packets from an agent: only from the shoot networks or the agent's own
@@ -220,7 +250,7 @@ static int server__up(struct conn *c, const struct hello *h)
 	char a[INET6_ADDRSTRLEN];
 
 	s->by_off[c->pool_off] = c;
-	server__pick_primary(s);
+	server__list_up(s);
 	inet_ntop(AF_INET6, &c->welcome.addr, a, sizeof(a));
 	log_info(&c->log, "tunnel up: address %s, agent %s, mtu %u", a,
 		 h->name[0] ? h->name : "-", h->mtu);
@@ -250,7 +280,7 @@ static void server__closed(struct conn *c, const char *reason)
 		}
 	}
 	tunio_forget(&s->tun, c);
-	server__pick_primary(s);
+	server__list_up(s);
 	if (s->stopping && s->nconns == 0)
 		uv_stop(s->loop);
 }
@@ -349,8 +379,60 @@ static int server__listen(struct server *s, char *err, size_t errlen)
 	return 0;
 }
 
-/* The TUN device, its transfer address and the shoot routes. The routes
- * and address vanish with the device when we exit. */
+/* Whether net overlaps an address (with its prefix) on a device of this
+ * namespace other than ours. A main-table route for net would then take
+ * the seed's own traffic to that network into the tunnel (the pod network
+ * of a seed whose shoot uses the same range). what receives "ADDR/LEN on
+ * DEV" for the log. Addresses are listed once, at start. */
+static bool server__overlaps_local(const struct server *s, const struct cidr *net,
+				   char *what, size_t len)
+{
+	struct ifaddrs *all, *i;
+	bool hit = false;
+
+	if (getifaddrs(&all)) {
+		log_warn(NULL, "cannot list this namespace's addresses (%s): overlaps with shoot networks go unnoticed",
+			 strerror(errno));
+		return false;
+	}
+	for (i = all; i && !hit; i = i->ifa_next) {
+		struct cidr local = { 0 };
+		const uint8_t *a, *m;
+		size_t alen;
+		char cs[CIDR_STRLEN];
+
+		if (!i->ifa_addr || !i->ifa_netmask || !strcmp(i->ifa_name, s->cfg.dev))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET) {
+			a = (const uint8_t *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+			m = (const uint8_t *)&((struct sockaddr_in *)i->ifa_netmask)->sin_addr;
+			alen = 4;
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			a = ((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr.s6_addr;
+			m = ((struct sockaddr_in6 *)i->ifa_netmask)->sin6_addr.s6_addr;
+			alen = 16;
+		} else {
+			continue;
+		}
+		local.family = i->ifa_addr->sa_family;
+		memcpy(local.addr, a, alen);
+		for (size_t b = 0; b < alen; b++)
+			local.prefix = (uint8_t)(local.prefix + __builtin_popcount(m[b]));
+		if (!cidr_overlap(net, &local))
+			continue;
+		cidr_format(&local, cs, sizeof(cs));
+		snprintf(what, len, "%s on %s", cs, i->ifa_name);
+		hit = true;
+	}
+	freeifaddrs(all);
+	return hit;
+}
+
+/* The TUN device, its transfer address and the shoot routes: in the main
+ * table (unless the network overlaps the seed's own, see
+ * server__overlaps_local) and in the proxy's PROXY_TABLE, looked up by a
+ * fwmark rule per family. The routes and address vanish with the device
+ * when we exit; the rules are removed by server__rules_del. */
 static int server__netdev(struct server *s)
 {
 	struct cidr own = s->cfg.vpn_network;
@@ -364,13 +446,51 @@ static int server__netdev(struct server *s)
 	    (err = daemon_rp_filter_off(&s->sysctls, s->cfg.dev)))
 		goto fail;
 	own.prefix = s->cfg.vpn_network.prefix;	/* the on-link route is implied */
-	for (size_t i = 0; i < s->cfg.shoot_networks.n; i++)
-		if ((err = nl_route_replace(s->nl, s->tun_ifindex, &s->cfg.shoot_networks.v[i], 0)))
+	for (size_t i = 0; i < s->cfg.shoot_networks.n; i++) {
+		const struct cidr *net = &s->cfg.shoot_networks.v[i];
+		char what[IF_NAMESIZE + CIDR_STRLEN + 8], cs[CIDR_STRLEN];
+
+		/* The proxy's table: every shoot network, always. */
+		if ((err = nl_route_replace(s->nl, s->tun_ifindex, net, PROXY_TABLE)))
 			goto fail;
+		if (server__overlaps_local(s, net, what, sizeof(what))) {
+			cidr_format(net, cs, sizeof(cs));
+			log_warn(NULL, "shoot network %s overlaps %s in this namespace: no main-table route for it "
+				 "(it would take the seed's own traffic); the proxy reaches it through table %u",
+				 cs, what, PROXY_TABLE);
+			continue;
+		}
+		if ((err = nl_route_replace(s->nl, s->tun_ifindex, net, 0)))
+			goto fail;
+	}
+	/* The proxy's dialing sockets carry PROXY_MARK: they look up the
+	 * shoot networks in PROXY_TABLE, whatever the main table says. */
+	for (int f = 0; f < 2; f++) {
+		int family = f ? AF_INET6 : AF_INET;
+		bool used = false;
+
+		for (size_t i = 0; i < s->cfg.shoot_networks.n; i++)
+			used |= s->cfg.shoot_networks.v[i].family == family;
+		if (!used)
+			continue;
+		if ((err = nl_rule_add(s->nl, family, PROXY_MARK, PROXY_TABLE, PROXY_RULE_PRIO)))
+			goto fail;
+		s->proxy_rule[f] = true;
+	}
 	return 0;
 fail:
 	log_error(NULL, "%s: %s", s->cfg.dev, nl_strerror());
 	return err;
+}
+
+static void server__rules_del(struct server *s)
+{
+	for (int f = 0; f < 2; f++) {
+		if (s->proxy_rule[f] &&
+		    nl_rule_del(s->nl, f ? AF_INET6 : AF_INET, PROXY_MARK, PROXY_TABLE, PROXY_RULE_PRIO))
+			log_warn(NULL, "%s", nl_strerror());
+		s->proxy_rule[f] = false;
+	}
 }
 
 static void server__info(struct ctl_out *o, void *owner)
@@ -393,6 +513,8 @@ static void server__info(struct ctl_out *o, void *owner)
 	ctl_kv_str(o, "listen", s->cfg.listen);
 	ctl_kv_str(o, "dev", s->cfg.dev);
 	ctl_kv_str(o, "shoot_networks", nets);
+	ctl_kv_str(o, "proxy_listen", s->cfg.proxy_listen);
+	ctl_kv_u64(o, "proxy_connections", s->proxy.nconns);
 	ctl_kv_end(o);
 }
 
@@ -467,15 +589,71 @@ static void server__flows(struct ctl_out *o, void *owner)
 
 static void server__stat(struct ctl_out *o, void *owner)
 {
-	server__flow_stats(owner);
+	struct server *s = owner;
+
+	server__flow_stats(s);
+	proxy_stats(&s->proxy);
 	ctl_show_stat(o, owner);
+}
+
+static void server__proxy_cmd(struct ctl_out *o, void *owner)
+{
+	struct server *s = owner;
+
+	proxy_show(o, &s->proxy);
+}
+
+/* The proxy's context: server side, mutual TLS against --proxy-ca, no
+ * ALPN (its clients speak HTTP/1.1). On success it replaces the current
+ * one; connections keep the context they started with. */
+static int server__proxy_tls(struct server *s, char *err, size_t errlen)
+{
+	SSL_CTX *ctx;
+	int ret = tls_ctx_new_flags(&ctx, true, "proxy-", s->cfg.proxy_cert, s->cfg.proxy_key,
+				    s->cfg.proxy_ca, TLS_NO_ALPN, err, errlen);
+
+	if (ret)
+		return ret;
+	SSL_CTX_free(s->proxy_ctx);
+	s->proxy_ctx = ctx;
+	return 0;
+}
+
+static int server__proxy_reload(struct server *s)
+{
+	char err[512];
+	int ret = server__proxy_tls(s, err, sizeof(err));
+
+	if (ret)
+		log_error(NULL, "proxy: reload failed, keeping the old certificates: %s", err);
+	else
+		log_info(NULL, "proxy: reloaded certificate %s, key %s, CA %s", s->cfg.proxy_cert,
+			 s->cfg.proxy_key, s->cfg.proxy_ca);
+	return ret;
+}
+
+static bool server__tunnel_up(void *owner)
+{
+	struct server *s = owner;
+
+	return s->nup > 0;
 }
 
 static void server__reload_cmd(struct ctl_out *o, void *owner)
 {
 	struct server *s = owner;
 
-	daemon_tls_reload_cmd(o, &s->tls);
+	int terr = daemon_tls_reload(&s->tls), perr = server__proxy_reload(s);
+
+	/* daemon_tls_reload_cmd's answers, for both contexts. */
+	if (terr || perr) {
+		ctl_error(o, "reload failed%s, the old certificates stay in use (see the log)",
+			  terr ? "" : " for the proxy's certificates");
+		return;
+	}
+	ctl_kv_begin(o);
+	ctl_kv_str(o, "reload", "ok");
+	ctl_kv_end(o);
 }
 
 /* HTTP on --metrics-listen: /metrics from the same counters as the stats
@@ -488,6 +666,7 @@ static void server__metrics(const struct http_request *q, struct http_response *
 	struct conn *const *v = s->conns;
 	size_t n = s->nconns;
 	server__flow_stats(s);
+	proxy_stats(&s->proxy);
 	metrics_info_now(&mi, "server", s->started_ms);
 	metrics_answer(r, &mi, v, n);
 }
@@ -511,6 +690,7 @@ static const struct ctl_cmd server_cmds[] = {
 	{ "show tunnels", "one row per tunnel", server__tunnels, false },
 	{ "show stat", "global counters and drops by reason", server__stat, false },
 	{ "show flows", "the tracked connections that may answer through the tunnel", server__flows, false },
+	{ "show proxy", "open HTTP CONNECT proxy connections: identity, client, target, bytes, age", server__proxy_cmd, false },
 	{ "show errors", "the last refused or failed handshakes, newest first", ctl_show_errors, false },
 	{ "clear counters", "zero the global and per-tunnel counters", server__clear_cmd, true },
 	{ "reload", "reload certificate, key and CA as SIGHUP does", server__reload_cmd, true },
@@ -523,6 +703,7 @@ static void server__reload(void *owner)
 	struct server *s = owner;
 
 	daemon_tls_reload(&s->tls);
+	server__proxy_reload(s);
 }
 
 static void server__stop(void *owner)
@@ -534,6 +715,7 @@ static void server__stop(void *owner)
 	s->stopping = true;
 	log_info(NULL, "shutting down: closing %zu connections", s->nconns);
 	uv_poll_stop(&s->listen_poll);
+	proxy_stop(&s->proxy);
 	/* Copy: conn_close may not remove entries now, but be safe. */
 	for (size_t i = s->nconns; i-- > 0;)
 		conn_close(s->conns[i], CLOSE_SHUTDOWN, "server shutting down");
@@ -555,6 +737,11 @@ int main(int argc, char **argv)
 
 	if (daemon_tls_load(&s->tls, true, &s->cfg, err, sizeof(err))) {
 		fprintf(stderr, "vpn-server: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (server__proxy_tls(s, err, sizeof(err))) {
+		fprintf(stderr, "vpn-server: %s\n", err);
+		daemon_tls_free(&s->tls);
 		return EXIT_USAGE;
 	}
 	pool_init(&s->pool, &s->cfg.vpn_network);
@@ -588,6 +775,19 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	{
+		const struct proxy_params pp = {
+			.ctx = &s->proxy_ctx, .networks = &s->cfg.shoot_networks,
+			.handshake_ms = s->cfg.handshake_timeout_ms,
+			.tunnel_up = server__tunnel_up, .owner = s,
+		};
+		int e = proxy_start(&s->proxy, s->loop, s->cfg.proxy_listen, &pp, err, sizeof(err));
+		if (e) {
+			fprintf(stderr, "vpn-server: %s\n", err);
+			ret = e == -EINVAL || e == -EADDRINUSE || e == -EADDRNOTAVAIL ? EXIT_USAGE : EXIT_RUNTIME;
+			goto out;
+		}
+	}
 	if (daemon_ctl_start(&s->ctl, &s->ctl_ro, s->loop, &s->cfg, server_cmds,
 			     sizeof(server_cmds) / sizeof(server_cmds[0]), s, err, sizeof(err))) {
 		fprintf(stderr, "vpn-server: %s\n", err);
@@ -608,8 +808,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	log_info(NULL, "vpn-server %s listening on %s, device %s, %zu shoot networks",
-		 TENDRIL_VERSION, s->cfg.listen, s->cfg.dev, s->cfg.shoot_networks.n);
+	log_info(NULL, "vpn-server %s listening on %s, proxy on %s, device %s, %zu shoot networks",
+		 TENDRIL_VERSION, s->cfg.listen, s->cfg.proxy_listen, s->cfg.dev, s->cfg.shoot_networks.n);
 
 	uv_run(s->loop, UV_RUN_DEFAULT);
 	ret = 0;
@@ -617,6 +817,7 @@ int main(int argc, char **argv)
 out:
 	for (size_t i = s->nconns; i-- > 0;)
 		conn_close(s->conns[i], CLOSE_SHUTDOWN, "server shutting down");
+	proxy_stop(&s->proxy);
 	ctl_stop(&s->ctl);
 	ctl_stop(&s->ctl_ro);
 	http_server_stop(&s->http);
@@ -624,12 +825,15 @@ out:
 	uv_loop_close(s->loop);
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
+	if (s->nl)
+		server__rules_del(s);
 	daemon_sysctls_restore(&s->sysctls);
 	if (s->tun_fd >= 0)
 		close(s->tun_fd);	/* the device, its address and routes go with it */
 	if (s->nl)
 		nl_close(s->nl);
 	daemon_tls_free(&s->tls);
+	SSL_CTX_free(s->proxy_ctx);
 	flow_table_free(s->flows);
 	return ret;
 }

@@ -48,6 +48,7 @@ POD4=100.96.0.5         POD6=2001:db8:96::5
 SVC4=100.64.0.10
 SHOOT_NETWORKS=10.250.0.0/24,100.96.0.0/24,100.64.0.0/24,2001:db8:250::/64,2001:db8:96::/64
 VPN_PORT=1194
+PROXY_PORT=9443
 KUBELET_PORT=10250
 POD_PORT=8080
 UDP_PORT=7007
@@ -323,18 +324,25 @@ guard_drops() {
 }
 
 # The servers behind the agent: kubelet on the node, an HTTP server and a
-# UDP echo in the pod.
+# UDP echo in the pod. With KUBELET_TLS=1 the kubelet serves HTTPS (with
+# $PKI/kubelet.crt), as a real one does.
+KUBELET_TLS=${KUBELET_TLS:-0}
 apps_up() {
+	local tls=() scheme=http
+	if [ "$KUBELET_TLS" = 1 ]; then
+		tls=(--tls "$PKI/kubelet.crt" "$PKI/kubelet.key")
+		scheme=https
+	fi
 	spawn kubelet "$NS_NODE" "$PY" "$E2E_DIR/kubelet.py" --name node \
-		--bind "$NODE4" --bind "$NODE6" --port "$KUBELET_PORT"
+		--bind "$NODE4" --bind "$NODE6" --port "$KUBELET_PORT" "${tls[@]}"
 	spawn podhttp "$NS_POD" "$PY" "$E2E_DIR/kubelet.py" --name pod \
 		--bind "$POD4" --bind "$POD6" --port "$POD_PORT"
 	spawn udpecho4 "$NS_POD" socat -T 5 "UDP4-RECVFROM:$UDP_PORT,bind=$POD4,fork" PIPE
 	spawn udpecho6 "$NS_POD" socat -T 5 "UDP6-RECVFROM:$UDP_PORT,bind=[$POD6],fork" PIPE
 	wait_for 5 "kubelet on the node" nsx "$NS_NODE" curl -sf --max-time 1 \
-		"http://$NODE4:$KUBELET_PORT/healthz"
+		--cacert "$PKI/ca.crt" "$scheme://$NODE4:$KUBELET_PORT/healthz"
 	wait_for 5 "kubelet on the node (IPv6)" nsx "$NS_NODE" curl -sfg --max-time 1 \
-		"http://[$NODE6]:$KUBELET_PORT/healthz"
+		--cacert "$PKI/ca.crt" "$scheme://[$NODE6]:$KUBELET_PORT/healthz"
 	wait_for 5 "HTTP server in the pod" nsx "$NS_POD" curl -sf --max-time 1 \
 		"http://$POD4:$POD_PORT/healthz"
 	wait_for 5 "HTTP server in the pod (IPv6)" nsx "$NS_POD" curl -sfg --max-time 1 \
@@ -506,6 +514,39 @@ table_sum() {
 	table_col "$@" | awk '{ s += $1 } END { print s + 0 }'
 }
 
+# ---------------------------------------------------------------- the proxy
+
+# vpn-server flags for the HTTP CONNECT proxy on the seed's uplink, with
+# the proxy's own certificate (SAN IP:192.0.2.1) and the shoot CA for its
+# clients: SERVER_EXTRA=("${PROXY_FLAGS[@]}").
+PROXY_FLAGS=()
+proxy_flags() {
+	PROXY_FLAGS=(--proxy-listen "$SEED_UP4:$PROXY_PORT"
+		--proxy-cert "$PKI/proxy.crt" --proxy-key "$PKI/proxy.key"
+		--proxy-ca "$PKI/ca.crt")
+}
+
+# proxy_curl [CURL_ARG...] URL: curl in the seed as kube-apiserver's egress
+# selector would connect: through the proxy over TLS with the client
+# certificate $PKI/$PROXY_CLIENT.crt (default apiserver; PROXY_CLIENT=none
+# sends none). Prints the body; for the CONNECT answer's status use
+# -w '%{http_connect}'.
+proxy_curl() {
+	local client=${PROXY_CLIENT:-apiserver} cert=()
+	[ "$client" = none ] || cert=(--proxy-cert "$PKI/$client.crt" --proxy-key "$PKI/$client.key")
+	nsx "$NS_SEED" curl -sS -g --max-time "${PROXY_CURL_TIMEOUT:-5}" \
+		--proxy "https://$SEED_UP4:$PROXY_PORT" --proxy-cacert "$PKI/ca.crt" "${cert[@]}" \
+		--cacert "$PKI/ca.crt" "$@"
+}
+
+# proxy_raw: sends stdin to the proxy over TLS (with the apiserver
+# certificate) and prints what comes back until the proxy closes; the
+# write side is closed (close_notify) at the end of stdin.
+proxy_raw() {
+	timeout 10 ip netns exec "$NS_SEED" socat -t 5 - \
+		"OPENSSL:$SEED_UP4:$PROXY_PORT,cert=$PKI/apiserver.crt,key=$PKI/apiserver.key,cafile=$PKI/ca.crt,verify=1,commonname=vpn-server"
+}
+
 # ---------------------------------------------------------------- traffic
 
 seed_ping() {	# ADDR [COUNT]
@@ -604,4 +645,53 @@ pass() {
 	done
 	say "ok: $E2E_NAME"
 	exit 0
+}
+
+# ---------------------------------------------------------------- HA
+
+# ha_up: two server replicas (server-a in $SA, server-b in $SB) and two
+# agents (shoot-0 in $A0, shoot-1 in $A1) on one LAN, each agent with a
+# tunnel to each server, both agents on the node network of $NODE with a
+# kubelet-like server on 10.250.0.10:10250. Used by t_ha.sh and
+# bench/failover.sh; the diagram is in t_ha.sh.
+ha_up() {
+	LAN=$E2E_RUN-lan SA=$E2E_RUN-sa SB=$E2E_RUN-sb A0=$E2E_RUN-a0 A1=$E2E_RUN-a1 NODE=$E2E_RUN-n
+	for ns in "$LAN" "$SA" "$SB" "$A0" "$A1" "$NODE"; do ns_add "$ns"; done
+	ip -n "$LAN" link add br0 type bridge && ip -n "$LAN" link set br0 up
+	ip -n "$NODE" link add brn type bridge && ip -n "$NODE" link set brn up
+	ip -n "$NODE" addr add 10.250.0.10/24 dev brn
+	# attach NS DEV ADDR BRIDGE_NS BRIDGE
+	attach() {
+		ip -n "$4" link add "$2-p" type veth peer name "$2" netns "$1"
+		ip -n "$4" link set "$2-p" master "$5" up
+		ip -n "$1" addr add "$3" dev "$2"
+		ip -n "$1" link set "$2" up
+	}
+	attach "$SA" up0 192.0.2.1/24 "$LAN" br0
+	attach "$SB" up1 192.0.2.2/24 "$LAN" br0
+	attach "$A0" up2 192.0.2.10/24 "$LAN" br0
+	attach "$A1" up3 192.0.2.11/24 "$LAN" br0
+	attach "$A0" nd0 10.250.0.2/24 "$NODE" brn
+	attach "$A1" nd1 10.250.0.3/24 "$NODE" brn
+	spawn kubelet "$NODE" "$PY" "$E2E_DIR/kubelet.py" --name node --bind 10.250.0.10 --port 10250
+	wait_for 5 "kubelet on the node" nsx "$NODE" curl -sf --max-time 1 http://10.250.0.10:10250/healthz
+
+	srv() {	# NAME NS ADDR
+		spawn "$1" "$2" "$BIN/vpn-server" --cert "$PKI/server.crt" --key "$PKI/server.key" --ca "$PKI/ca.crt" \
+			--dev tun-ha --listen "$3:$VPN_PORT" --shoot-networks 10.250.0.0/24 \
+			--keepalive 0.5 --keepalive-timeout 2 --stats-socket "$E2E_T/$1.sock" \
+			--metrics-listen 127.0.0.1:15000 --proxy-listen 127.0.0.1:9443
+	}
+	agent() {	# NAME NS CERT
+		spawn "$1" "$2" "$BIN/vpn-shoot" --cert "$PKI/$3.crt" --key "$PKI/$3.key" --ca "$PKI/ca.crt" \
+			--dev tun-ha --server 192.0.2.1:$VPN_PORT --server 192.0.2.2:$VPN_PORT --server-name vpn-server \
+			--reconnect-max 1 --keepalive 0.5 --keepalive-timeout 2 --stats-socket "$E2E_T/$1.sock" \
+			--metrics-listen 127.0.0.1:15001
+	}
+	up_is() { [ "$(info "$1" tunnels_up)" = "$2" ]; }
+	srv server-a "$SA" 192.0.2.1
+	srv server-b "$SB" 192.0.2.2
+	wait_for 5 "both servers" sh -c "[ -S '$E2E_T/server-a.sock' ] && [ -S '$E2E_T/server-b.sock' ]"
+	agent shoot-0 "$A0" shoot
+	agent shoot-1 "$A1" shoot-1
 }
