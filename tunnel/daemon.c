@@ -172,7 +172,7 @@ static void daemon__tls_settled(uv_timer_t *h)
 	if (!memcmp(d, t->digest, sizeof(d)))
 		return;
 	log_info(NULL, "certificate files changed on disk");
-	daemon_tls_reload(t);
+	t->changed(t->owner);
 }
 
 static void daemon__tls_changed(uv_fs_event_t *h, const char *name, int events, int status)
@@ -183,11 +183,13 @@ static void daemon__tls_changed(uv_fs_event_t *h, const char *name, int events, 
 	uv_timer_start(&t->debounce, daemon__tls_settled, 300, 0);
 }
 
-int daemon_tls_watch(struct daemon_tls *t, uv_loop_t *loop)
+int daemon_tls_watch(struct daemon_tls *t, uv_loop_t *loop, void (*changed)(void *), void *owner)
 {
 	const char *files[] = { t->cert, t->key, t->ca };
 	char dirs[3][4096];
 
+	t->changed = changed;
+	t->owner = owner;
 	uv_timer_init(loop, &t->debounce);
 	t->debounce.data = t;
 	t->watching = true;

@@ -49,6 +49,8 @@ struct daemon_tls {
 	size_t nwatch;
 	uv_timer_t debounce;
 	bool watching;
+	void (*changed)(void *owner);	/* what a change on disk runs */
+	void *owner;
 };
 
 /* Loads the first context; on error writes a line naming the flag. */
@@ -58,7 +60,9 @@ int daemon_tls_load(struct daemon_tls *t, bool server, const struct cfg *c,
 int daemon_tls_reload(struct daemon_tls *t);
 /* The `reload` command's answer for t. */
 void daemon_tls_reload_cmd(struct ctl_out *o, struct daemon_tls *t);
-int daemon_tls_watch(struct daemon_tls *t, uv_loop_t *loop);
+/* Watches the files; a change of their contents runs changed(owner),
+ * which reloads whatever the daemon builds from them (SIGHUP's handler). */
+int daemon_tls_watch(struct daemon_tls *t, uv_loop_t *loop, void (*changed)(void *), void *owner);
 void daemon_tls_free(struct daemon_tls *t);
 
 /* Least privilege, once devices, routes and sockets are set up: switch to

@@ -798,7 +798,7 @@ int main(int argc, char **argv)
 		goto out;
 	tunio_start(&s->tun, s->loop, s->tun_fd, s->cfg.offload, server__route, s);
 	daemon_signals_start(&s->sig, s->loop, server__stop, server__reload, s);
-	daemon_tls_watch(&s->tls, s->loop);
+	daemon_tls_watch(&s->tls, s->loop, server__reload, s);
 	{
 		const char *mine[] = { s->ctl.path, s->ctl.dir[0] ? s->ctl.dir : NULL, NULL };
 		int e = daemon_drop_privileges(s->cfg.user, mine, err, sizeof(err));

@@ -562,7 +562,7 @@ int main(int argc, char **argv)
 		goto out;
 	tunio_start(&s->tun, s->loop, s->tun_fd, s->cfg.offload, shoot__route, s);
 	daemon_signals_start(&s->sig, s->loop, shoot__stop, shoot__reload, s);
-	daemon_tls_watch(&s->tls, s->loop);
+	daemon_tls_watch(&s->tls, s->loop, shoot__reload, s);
 	{
 		const char *mine[] = { s->ctl.path, s->ctl.dir[0] ? s->ctl.dir : NULL, NULL };
 		int e = daemon_drop_privileges(s->cfg.user, mine, err, sizeof(err));
