@@ -44,6 +44,14 @@ LIBS        := $(BUILD)/lib/libtunnel.a $(BUILD)/lib/libnetlink.a
 
 BINS := $(BUILD)/bin/vpn-server $(BUILD)/bin/vpn-shoot $(BUILD)/bin/vpnctl
 
+# The controller: shootctl links only its own modules, tunnel/ (for CIDR
+# parsing), libyaml and OpenSSL. Its unit tests link controller objects
+# except the command line's main().
+CTL_SRC    := $(filter-out controller/shootctl.c,$(wildcard controller/*.c))
+CTL_OBJ    := $(CTL_SRC:%.c=$(BUILD)/obj/%.o)
+CTL_LDLIBS := -lyaml -lpthread $(shell pkg-config --libs openssl 2>/dev/null || echo -lssl -lcrypto)
+BINS += $(BUILD)/bin/shootctl
+
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -78,6 +86,16 @@ $(BUILD)/bin/vpnctl: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard vpnctl/*.c))
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBS)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS) -lcmocka
+
+$(BUILD)/bin/shootctl: $(BUILD)/obj/controller/shootctl.o $(CTL_OBJ) $(BUILD)/lib/libtunnel.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(CTL_LDLIBS)
+
+CTL_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_spec.c \
+             tests/unit/test_pki.c tests/unit/test_flowengine.c tests/unit/test_controller*.c))
+$(CTL_TESTS): $(BUILD)/tests/%: tests/unit/%.c $(CTL_OBJ) $(BUILD)/lib/libtunnel.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $^ $(CTL_LDLIBS) -lcmocka
 
 -include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
 
@@ -126,5 +144,10 @@ FUZZ_FLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,unde
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(TUNNEL_SRC) $(NETLINK_SRC)
 	@mkdir -p $(dir $@)
 	$(call say,FUZZCC,$@)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(TUNNEL_SRC) $(NETLINK_SRC) $(LDLIBS)
+
+# The spec parser lives in controller/ and needs libyaml.
+build/fuzz/fuzz_spec: tests/fuzz/fuzz_spec.c controller/spec.c tunnel/cidr.c
+	@mkdir -p $(dir $@)
+	$(call say,FUZZCC,$@)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ -lyaml
 
 fuzz-bins: $(FUZZ_BINS)

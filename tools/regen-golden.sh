@@ -2,7 +2,7 @@
 # Regenerates the golden files of the unit tests (tests/unit/golden/) from
 # the current renderers, then shows what changed for review.
 #
-#   tools/regen-golden.sh            every test binary that has golden files (metrics, vpnctl, ctl)
+#   tools/regen-golden.sh            every test binary that has golden files (metrics, vpnctl, ctl, controller_render)
 #   tools/regen-golden.sh metrics    only build/tests/test_metrics
 #
 # Each test binary writes its goldens instead of comparing them when run
@@ -14,7 +14,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(metrics vpnctl ctl)
+[ ${#names[@]} -gt 0 ] || names=(metrics vpnctl ctl controller_render)
 
 bins=()
 for n in "${names[@]}"; do
