@@ -55,6 +55,7 @@ BINS += $(BUILD)/bin/shootctl
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+.DELETE_ON_ERROR:
 .PHONY: all clean test unit e2e demo fuzz fuzz-smoke fuzz-bins deps bench golden
 all: $(BINS)
 

@@ -254,6 +254,11 @@ out_doc:
 	yaml_document_delete(&doc);
 out_parser:
 	yaml_parser_delete(&parser);
+	/* Messages quote the operator's values, which YAML lets span lines:
+	 * keep the message one line. */
+	for (char *p = err; r && errlen && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return r;
 }
 

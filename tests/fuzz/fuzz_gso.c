@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tunnel/gso.h"
+#include "fuzz.h"
 
 static uint8_t scratch[65600];
 static size_t total;
@@ -21,7 +22,6 @@ static int check(void *arg, const uint8_t *p, size_t n)
 	return 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct virtio_net_hdr vh;

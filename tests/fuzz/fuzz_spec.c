@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "controller/spec.h"
+#include "fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct shoot_spec s;
