@@ -852,6 +852,26 @@ static size_t px__room(struct px_buf *b)
 
 /* Moves whatever can move without blocking, in both directions, then
  * watches exactly what the next step waits for. */
+/* After an SSL_write or SSL_shutdown toward the client that did not
+ * complete: note what it waits for. On a real error the connection is
+ * closed and false returned. */
+static bool px__client_write_wait(struct proxy_conn *c, int r)
+{
+	char why[200] = "";
+
+	switch (px__ssl_io(c, r, why, sizeof(why))) {
+	case PX_IO_WANT_WRITE:
+		c->cw_blocked = true;
+		return true;
+	case PX_IO_WANT_READ:
+		c->cw_wants_r = true;
+		return true;
+	default:
+		px__close(c, false, "client: %s", why[0] ? why : "connection closed");
+		return false;
+	}
+}
+
 static void px__pump(struct proxy_conn *c)
 {
 	bool moved, any = false;
@@ -938,17 +958,8 @@ static void px__pump(struct proxy_conn *c)
 				px__consumed(&c->t2c, (size_t)r);
 				moved = true;
 			} else {
-				switch (px__ssl_io(c, r, why, sizeof(why))) {
-				case PX_IO_WANT_WRITE:
-					c->cw_blocked = true;
-					break;
-				case PX_IO_WANT_READ:
-					c->cw_wants_r = true;
-					break;
-				default:
-					px__close(c, false, "client: %s", why[0] ? why : "connection closed");
+				if (!px__client_write_wait(c, r))
 					return;
-				}
 			}
 		}
 		if (c->t_eof && !px__used(&c->t2c) && !c->c_shut) {
@@ -958,17 +969,8 @@ static void px__pump(struct proxy_conn *c)
 				shutdown(c->cfd, SHUT_WR);
 				c->c_shut = true;
 			} else {
-				switch (px__ssl_io(c, r, why, sizeof(why))) {
-				case PX_IO_WANT_WRITE:
-					c->cw_blocked = true;
-					break;
-				case PX_IO_WANT_READ:
-					c->cw_wants_r = true;
-					break;
-				default:
-					px__close(c, false, "client: %s", why[0] ? why : "connection closed");
+				if (!px__client_write_wait(c, r))
 					return;
-				}
 			}
 		}
 		any |= moved;
