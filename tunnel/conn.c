@@ -299,8 +299,10 @@ void conn_tx_commit(struct conn *c, uint8_t type, size_t len)
 	frame_put_hdr(c->tx + c->tx_len, type, (uint32_t)len);
 	c->tx_len += FRAME_HDR_LEN + len;
 	if (type == FRAME_DATA || type == FRAME_DATA_GSO) {
+		/* Packet bytes, as the receiver counts them: without the
+		 * virtio-net header of a DATA_GSO frame. */
 		c->ctr.tx_packets++;
-		c->ctr.tx_bytes += len;
+		c->ctr.tx_bytes += type == FRAME_DATA_GSO ? len - GSO_HDR_LEN : len;
 	}
 }
 

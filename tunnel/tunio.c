@@ -29,6 +29,7 @@ int tunio_start(struct tunio *t, uv_loop_t *loop, int fd, bool vnet,
 	t->route = route;
 	t->owner = owner;
 	t->held_for = NULL;
+	t->guess = NULL;
 	t->reading = false;
 	err = uv_poll_init(loop, &t->poll, fd);
 	if (err)
@@ -75,6 +76,20 @@ static int tunio__queue(struct tunio *t, struct conn *c, size_t n)
 	return 0;
 }
 
+/* Where the next packet is read to: straight into the send queue of the
+ * tunnel the previous packet took, as the payload of a DATA_GSO frame (the
+ * virtio-net header the TUN device puts first is that frame's header), so a
+ * 64 KB segment is not copied before TLS encrypts it. NULL: read into
+ * t->buf (no offloads, a peer without CAP_GSO, no room, no guess). */
+static uint8_t *tunio__direct(struct tunio *t)
+{
+	struct conn *g = t->guess;
+
+	if (!t->vnet || !g || g->state != CONN_UP || !(conn_caps(g) & CAP_GSO))
+		return NULL;
+	return conn_tx_reserve(g, FRAME_MAX_PAYLOAD);
+}
+
 static void tunio__readable(uv_poll_t *h, int status, int events)
 {
 	struct tunio *t = h->data;
@@ -82,19 +97,29 @@ static void tunio__readable(uv_poll_t *h, int status, int events)
 	size_t off = t->vnet ? GSO_HDR_LEN : 0;
 
 	for (int i = 0; i < TUNIO_BATCH; i++) {
-		ssize_t n = read(t->fd, t->buf, t->vnet ? sizeof(t->buf) : FRAME_MAX_PAYLOAD);
+		struct conn *g = t->guess;
+		uint8_t *direct = tunio__direct(t), *p = direct ? direct : t->buf;
+		ssize_t n = read(t->fd, p, direct ? FRAME_MAX_PAYLOAD :
+					   t->vnet ? sizeof(t->buf) : FRAME_MAX_PAYLOAD);
 		struct conn *c;
 
 		if (n <= (ssize_t)off)
 			break;
 		stats_inc(STAT_tun_rx_packets, 1);
 		stats_inc(STAT_tun_rx_bytes, (uint64_t)n - off);
-		c = t->route(t, t->buf + off, (size_t)n - off);
+		c = t->route(t, p + off, (size_t)n - off);
 		if (!c)
 			continue;
 		if (c != last && last)
 			conn_flush(last);
 		last = c;
+		t->guess = c;
+		if (direct && c == g) {
+			conn_tx_commit(c, FRAME_DATA_GSO, (size_t)n);
+			continue;
+		}
+		if (direct)	/* guessed wrong: the reservation is dropped */
+			memcpy(t->buf, direct, (size_t)n);
 		if (tunio__queue(t, c, (size_t)n)) {
 			t->held_for = c;
 			t->held_len = (size_t)n;
@@ -119,6 +144,8 @@ void tunio_resume(struct tunio *t, struct conn *c)
 
 void tunio_forget(struct tunio *t, struct conn *c)
 {
+	if (t->guess == c)
+		t->guess = NULL;
 	if (t->held_for != c)
 		return;
 	t->held_for = NULL;

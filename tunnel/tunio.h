@@ -41,6 +41,8 @@ struct tunio {
 	tunio_route_fn route;
 	void *owner;
 	struct conn *held_for;	/* paused: the packet in buf waits for it */
+	struct conn *guess;	/* the tunnel of the previous packet: the next
+				 * is read straight into its send queue */
 	size_t held_len;
 	uint8_t buf[GSO_HDR_LEN + FRAME_MAX_PAYLOAD];
 	uint8_t seg[FRAME_MAX_PAYLOAD];	/* one segment cut in user space */
@@ -52,7 +54,8 @@ int tunio_start(struct tunio *t, uv_loop_t *loop, int fd, bool vnet,
 void tunio_stop(struct tunio *t);
 /* c drained: if a packet waits for it, queue it and read again. */
 void tunio_resume(struct tunio *t, struct conn *c);
-/* c is going away: drop a packet held for it and read again. */
+/* c is going away: drop a packet held for it and read again; forget it
+ * as the guess for the next packet. */
 void tunio_forget(struct tunio *t, struct conn *c);
 /* Writes one packet; vh is its virtio-net header or NULL for a plain one.
  * Returns 0 or -errno (counted). */
