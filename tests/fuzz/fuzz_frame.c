@@ -8,49 +8,7 @@
 
 #include "tunnel/proto.h"
 #include "fuzz.h"
-
-
-
-static void check_name(const char *name)
-{
-	for (const char *p = name; *p; p++)
-		CHECK((unsigned char)*p >= 0x20 && *p != 0x7f);
-	CHECK(strlen(name) <= HELLO_NAME_MAX);
-}
-
-static void same_hello(const struct hello *a, const struct hello *b)
-{
-	CHECK(a->version_min == b->version_min);
-	CHECK(a->version_max == b->version_max);
-	CHECK(a->caps == b->caps);
-	CHECK(a->mtu == b->mtu);
-	CHECK(!strcmp(a->name, b->name));
-	CHECK(a->has_addr == b->has_addr);
-	CHECK(!a->has_addr || (!memcmp(&a->addr, &b->addr, sizeof(a->addr)) &&
-			       a->prefix == b->prefix));
-	CHECK(a->keepalive_ms == b->keepalive_ms);
-}
-
-static void hello_payload(const uint8_t *p, size_t len, bool welcome)
-{
-	struct hello h, again;
-	uint8_t buf[512];
-	int rc, n;
-
-	rc = welcome ? welcome_decode(p, len, &h) : hello_decode(p, len, &h);
-	CHECK(rc == 0 || rc == -EBADMSG);
-	if (rc)
-		return;
-	check_name(h.name);
-	CHECK(!h.has_addr || h.prefix <= 128);
-	CHECK(h.version_min <= h.version_max);
-	(void)proto_pick_version(h.version_min, h.version_max);
-	n = welcome ? welcome_encode(&h, buf, sizeof(buf)) : hello_encode(&h, buf, sizeof(buf));
-	CHECK(n > 0 && (size_t)n <= sizeof(buf));
-	rc = welcome ? welcome_decode(buf, (size_t)n, &again) : hello_decode(buf, (size_t)n, &again);
-	CHECK(rc == 0);
-	same_hello(&h, &again);
-}
+#include "hello_check.h"
 
 static void close_payload(const uint8_t *p, size_t len)
 {
@@ -90,10 +48,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(strcmp(frame_type_name(f.type), "unknown"));
 		switch (f.type) {
 		case FRAME_HELLO:
-			hello_payload(f.payload, f.len, false);
+			check_hello(f.payload, f.len, false);
 			break;
 		case FRAME_WELCOME:
-			hello_payload(f.payload, f.len, true);
+			check_hello(f.payload, f.len, true);
 			break;
 		case FRAME_CLOSE:
 			close_payload(f.payload, f.len);
