@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -16,12 +17,7 @@
 
 #include "controller/pki.h"
 
-struct leaf {
-	char stem[48];
-	char cn[64];
-	bool server;
-	char san[512];		/* "DNS:a,DNS:b" */
-};
+#define leaf pki_leaf
 
 const char *pki_action_name(enum pki_action a)
 {
@@ -110,6 +106,68 @@ fail:
 	return r;
 }
 
+/* Reads a whole (small) file; -errno. */
+static int slurp(const char *path, char **out, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t cap = 0;
+	FILE *m;
+	char chunk[4096];
+	size_t got;
+	int r = 0;
+
+	if (!f)
+		return -errno;
+	if (!(m = open_memstream(&buf, &cap))) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, got, m);
+	if (ferror(f))
+		r = -EIO;
+	fclose(f);
+	if (fclose(m))
+		r = -ENOMEM;
+	if (r) {
+		free(buf);
+		return r;
+	}
+	*out = buf;
+	*n = cap;
+	return 0;
+}
+
+/* As write_pem, for text already rendered. */
+static int write_text(const char *path, mode_t mode, const char *text, size_t n,
+		      char *err, size_t errlen)
+{
+	char tmp[4300];
+	int fd, r = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd < 0 || fchmod(fd, mode) || write(fd, text, n) != (ssize_t)n) {
+		r = errno ? -errno : -EIO;
+		snprintf(err, errlen, "%s: %s", tmp, strerror(-r));
+		goto fail;
+	}
+	if (close(fd) || rename(tmp, path)) {
+		fd = -1;
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return r;
+}
+
 static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
 {
 	X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
@@ -179,7 +237,7 @@ static bool has_cn(X509 *x, const char *cn)
 }
 
 /* Valid: the key matches, not expiring before `until', the right CN and
- * every DNS name of the SAN, and (for a leaf) signed by ca. */
+ * every DNS name and IP address of the SAN, and (for a leaf) signed by ca. */
 static bool still_good(X509 *x, EVP_PKEY *k, const struct leaf *l, X509 *ca, time_t until)
 {
 	char san[sizeof(l->san)], *tok, *save = NULL;
@@ -194,7 +252,8 @@ static bool still_good(X509 *x, EVP_PKEY *k, const struct leaf *l, X509 *ca, tim
 		return false;
 	snprintf(san, sizeof(san), "%s", l->san);
 	for (tok = strtok_r(san, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-		if (!strncmp(tok, "DNS:", 4) && X509_check_host(x, tok + 4, 0, 0, NULL) != 1)
+		if ((!strncmp(tok, "DNS:", 4) && X509_check_host(x, tok + 4, 0, 0, NULL) != 1) ||
+		    (!strncmp(tok, "IP:", 3) && X509_check_ip_asc(x, tok + 3, 0) != 1))
 			return false;
 	return true;
 }
@@ -266,17 +325,52 @@ static void set_leaf(struct leaf *l, const char *stem, const char *cn, bool serv
 	l->server = server;
 }
 
-int pki_ensure(const char *dir, const char *ns, bool ha, const struct pki_opts *o,
-	       struct pki_result *res, char *err, size_t errlen)
+/* ca-bundle.crt, what the daemons trust: the CA, and during a rotation
+ * (ca-old.crt present) the previous one after it. Rewritten only when its
+ * content changes, because the daemons reload on every change. */
+static int write_bundle(const char *dir, char *err, size_t errlen)
+{
+	char path[4200], *want = NULL, *have = NULL;
+	size_t wn = 0, hn = 0;
+	const char *parts[] = { "ca", "ca-old" };
+	FILE *w = NULL;
+	size_t i;
+	int r = 0;
+
+	if (!(w = open_memstream(&want, &wn)))
+		return -ENOMEM;
+	for (i = 0; i < 2; i++) {
+		X509 *x;
+
+		path_of(path, sizeof(path), dir, parts[i], "crt");
+		if (!(x = load_cert(path)))
+			continue;
+		PEM_write_X509(w, x);
+		X509_free(x);
+	}
+	if (fclose(w)) {
+		r = -ENOMEM;
+		goto out;
+	}
+	path_of(path, sizeof(path), dir, "ca-bundle", "crt");
+	if (slurp(path, &have, &hn) == 0 && hn == wn && !memcmp(have, want, wn))
+		goto out;
+	r = write_text(path, 0644, want, wn, err, errlen);
+out:
+	free(want);
+	free(have);
+	return r;
+}
+
+int pki_ensure_set(const char *dir, const char *org, const struct pki_leaf *leaves, size_t nl,
+		   const struct pki_opts *o, struct pki_result *res, char *err, size_t errlen)
 {
 	struct pki_opts d = { PKI_CA_DAYS, PKI_LEAF_DAYS, PKI_RENEW_DAYS };
 	struct leaf ca_l = { .stem = "ca", .cn = "ca-vpn" };
-	struct leaf leaves[PKI_ITEMS_MAX];
-	size_t nl = 0, i;
 	X509 *ca = NULL;
 	EVP_PKEY *ca_key = NULL;
-	char org[128], stem[48], san[512];
 	time_t until;
+	size_t i;
 	int r;
 
 	if (o) {
@@ -292,8 +386,28 @@ int pki_ensure(const char *dir, const char *ns, bool ha, const struct pki_opts *
 		return r;
 	}
 	until = time(NULL) + (time_t)d.renew_days * 86400;
-	snprintf(org, sizeof(org), "tendril %s", ns);
+	if ((r = ensure_one(dir, &ca_l, org, d.ca_days, until, NULL, NULL, &ca, &ca_key, res,
+			    err, errlen)) ||
+	    (r = write_bundle(dir, err, errlen)))
+		goto out;
+	for (i = 0; i < nl; i++)
+		if ((r = ensure_one(dir, &leaves[i], org, d.leaf_days, until, ca, ca_key, NULL,
+				    NULL, res, err, errlen)))
+			goto out;
+out:
+	X509_free(ca);
+	EVP_PKEY_free(ca_key);
+	return r;
+}
 
+int pki_ensure(const char *dir, const char *ns, bool ha, const struct pki_opts *o,
+	       struct pki_result *res, char *err, size_t errlen)
+{
+	struct leaf leaves[PKI_ITEMS_MAX];
+	char org[128], stem[48], san[512];
+	size_t nl = 0, i;
+
+	snprintf(org, sizeof(org), "tendril %s", ns);
 	memset(leaves, 0, sizeof(leaves));
 	server_san(san, sizeof(san), ns);
 	set_leaf(&leaves[nl++], "vpn-server", "vpn-server", true, san);
@@ -309,16 +423,46 @@ int pki_ensure(const char *dir, const char *ns, bool ha, const struct pki_opts *
 	set_leaf(&leaves[nl++], "http-proxy", "vpn-seed-server", true, san);
 	set_leaf(&leaves[nl++], "kube-apiserver-http-proxy-client", "kube-apiserver-http-proxy-client",
 		 false, "DNS:kube-apiserver-http-proxy-client");
+	return pki_ensure_set(dir, org, leaves, nl, o, res, err, errlen);
+}
 
-	if ((r = ensure_one(dir, &ca_l, org, d.ca_days, until, NULL, NULL, &ca, &ca_key, res,
+int pki_rotate(const char *dir, const char *ns, enum pki_rotation phase, char *err, size_t errlen)
+{
+	struct leaf ca_l = { .stem = "ca", .cn = "ca-vpn" };
+	char ca[4200], old[4200], key[4200], org[128];
+	X509 *x;
+	int r;
+
+	path_of(ca, sizeof(ca), dir, "ca", "crt");
+	path_of(old, sizeof(old), dir, "ca-old", "crt");
+	path_of(key, sizeof(key), dir, "ca", "key");
+	if (phase == PKI_ROTATE_COMPLETE) {
+		if (unlink(old) && errno != ENOENT) {
+			snprintf(err, errlen, "%s: %s", old, strerror(errno));
+			return -errno;
+		}
+		return write_bundle(dir, err, errlen);
+	}
+	/* prepare: a second run of it must not rotate again */
+	if ((x = load_cert(old))) {
+		X509_free(x);
+		return write_bundle(dir, err, errlen);
+	}
+	if (!(x = load_cert(ca))) {
+		snprintf(err, errlen, "%s: no CA to rotate", ca);
+		return -ENOENT;
+	}
+	X509_free(x);
+	if (rename(ca, old) || (unlink(key) && errno != ENOENT)) {
+		snprintf(err, errlen, "%s: %s", ca, strerror(errno));
+		return -errno;
+	}
+	/* The leaves stay as they are (signed by the old CA, which the
+	 * bundle still holds): only once every daemon trusts the new CA
+	 * may pki_ensure() reissue them. */
+	snprintf(org, sizeof(org), "tendril %s", ns);
+	if ((r = ensure_one(dir, &ca_l, org, PKI_CA_DAYS, time(NULL), NULL, NULL, NULL, NULL, NULL,
 			    err, errlen)))
-		goto out;
-	for (i = 0; i < nl; i++)
-		if ((r = ensure_one(dir, &leaves[i], org, d.leaf_days, until, ca, ca_key, NULL,
-				    NULL, res, err, errlen)))
-			goto out;
-out:
-	X509_free(ca);
-	EVP_PKEY_free(ca_key);
-	return r;
+		return r;
+	return write_bundle(dir, err, errlen);
 }

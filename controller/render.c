@@ -54,7 +54,7 @@ out:
 	return r;
 }
 
-/* A TLS secret from pki/<stem>.crt, .key and ca.crt. */
+/* A TLS secret from pki/<stem>.crt, .key and ca-bundle.crt. */
 static int secret(FILE *o, const char *name, const char *ns, const char *dir, const char *stem,
 		  bool with_key, char *err, size_t errlen)
 {

@@ -3,6 +3,7 @@
  * expires soon. */
 #include <errno.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -185,6 +187,103 @@ static void new_ca_reissues_all(void **state)
 	verify("vpn-shoot", X509_PURPOSE_SSL_CLIENT);
 }
 
+/* How many certificates stem.crt holds. */
+static int count_certs(const char *stem)
+{
+	char p[256];
+	FILE *f;
+	X509 *x;
+	int n = 0;
+
+	snprintf(p, sizeof(p), "%s/%s.crt", dir, stem);
+	if (!(f = fopen(p, "r")))
+		fail_msg("%s: %s", p, strerror(errno));
+	while ((x = PEM_read_X509(f, NULL, NULL, NULL))) {
+		X509_free(x);
+		n++;
+	}
+	ERR_clear_error();
+	fclose(f);
+	return n;
+}
+
+/* Signed by the key of the certificate in stem_ca.crt? */
+static bool signed_by(const char *stem, const char *stem_ca)
+{
+	X509 *x = load(stem), *ca = load(stem_ca);
+	bool ok = X509_verify(x, X509_get0_pubkey(ca)) == 1;
+
+	X509_free(x);
+	X509_free(ca);
+	return ok;
+}
+
+/* The three steps of a rotation: no daemon is ever shown a certificate
+ * from a CA that is not in the bundle it was given before. */
+static void ca_rotation(void **state)
+{
+	struct pki_result res;
+	char err[256] = "";
+	X509 *leaf_before, *leaf;
+
+	assert_int_equal(pki_ensure(dir, "ns", false, NULL, &res, err, sizeof(err)), 0);
+	assert_int_equal(count_certs("ca-bundle"), 1);
+	leaf_before = load("vpn-server");
+
+	/* 1: both CAs trusted, leaves untouched (still the old CA's) */
+	assert_int_equal(pki_rotate(dir, "ns", PKI_ROTATE_PREPARE, err, sizeof(err)), 0);
+	assert_int_equal(count_certs("ca-bundle"), 2);
+	assert_true(signed_by("vpn-server", "ca-old"));
+	assert_false(signed_by("vpn-server", "ca"));
+	leaf = load("vpn-server");
+	assert_int_equal(X509_cmp(leaf, leaf_before), 0);
+	X509_free(leaf);
+	/* a second prepare does not rotate again */
+	leaf = load("ca");
+	assert_int_equal(pki_rotate(dir, "ns", PKI_ROTATE_PREPARE, err, sizeof(err)), 0);
+	leaf_before = (X509_free(leaf_before), load("ca"));
+	assert_int_equal(X509_cmp(leaf, leaf_before), 0);
+	X509_free(leaf);
+	X509_free(leaf_before);
+
+	/* 2: the leaves move to the new CA; the bundle still has both */
+	assert_int_equal(pki_ensure(dir, "ns", false, NULL, &res, err, sizeof(err)), 0);
+	assert_int_equal(action(&res, "ca"), PKI_KEPT);
+	assert_int_equal(action(&res, "vpn-server"), PKI_RENEWED);
+	assert_true(signed_by("vpn-server", "ca"));
+	assert_true(signed_by("vpn-shoot", "ca"));
+	assert_int_equal(count_certs("ca-bundle"), 2);
+
+	/* 3: the old CA leaves the bundle */
+	assert_int_equal(pki_rotate(dir, "ns", PKI_ROTATE_COMPLETE, err, sizeof(err)), 0);
+	assert_int_equal(count_certs("ca-bundle"), 1);
+	verify("vpn-server", X509_PURPOSE_SSL_SERVER);
+	assert_int_equal(pki_rotate(dir, "ns", PKI_ROTATE_COMPLETE, err, sizeof(err)), 0);
+}
+
+/* Extra leaves under their own CA, with IP addresses checked. */
+static void own_set_ip_names(void **state)
+{
+	struct pki_leaf l = { .stem = "kubelet-0", .cn = "kubelet", .server = true,
+			      .san = "IP:10.250.0.10,DNS:node-0" };
+	struct pki_result res;
+	char err[256] = "";
+	X509 *x;
+
+	assert_int_equal(pki_ensure_set(dir, "kubelets", &l, 1, NULL, &res, err, sizeof(err)), 0);
+	assert_int_equal(action(&res, "kubelet-0"), PKI_ISSUED);
+	verify("kubelet-0", X509_PURPOSE_SSL_SERVER);
+	x = load("kubelet-0");
+	assert_int_equal(X509_check_ip_asc(x, "10.250.0.10", 0), 1);
+	X509_free(x);
+	assert_int_equal(pki_ensure_set(dir, "kubelets", &l, 1, NULL, &res, err, sizeof(err)), 0);
+	assert_int_equal(action(&res, "kubelet-0"), PKI_KEPT);
+	/* a new address: reissued */
+	snprintf(l.san, sizeof(l.san), "IP:10.250.0.11");
+	assert_int_equal(pki_ensure_set(dir, "kubelets", &l, 1, NULL, &res, err, sizeof(err)), 0);
+	assert_int_equal(action(&res, "kubelet-0"), PKI_RENEWED);
+}
+
 static void unwritable_dir(void **state)
 {
 	char err[256] = "";
@@ -198,6 +297,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(chain_names_usage, setup, teardown),
 		cmocka_unit_test_setup_teardown(ha_clients, setup, teardown),
+		cmocka_unit_test_setup_teardown(ca_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(own_set_ip_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(keep_and_renew, setup, teardown),
 		cmocka_unit_test_setup_teardown(new_ca_reissues_all, setup, teardown),
 		cmocka_unit_test(unwritable_dir),
