@@ -165,10 +165,11 @@ static int nft_batch_recv(struct nft_batch *nb, struct mnl_socket *sock,
 	return err;
 }
 
-static int nft_batch_send(struct nft_batch *nb, const char *table)
+static int nft_batch_send(struct nft_batch *nb, struct nl *nl, const char *table)
 {
 	struct mnl_socket *sock;
-	int one = 1, err;
+	char scrap[64];
+	int err;
 
 	if (nb->err)
 		return nl__fail(nb->err, "nftables table inet %s: building the batch",
@@ -177,27 +178,19 @@ static int nft_batch_send(struct nft_batch *nb, const char *table)
 	if (!mnl_nlmsg_batch_next(nb->b))
 		return nl__fail(-EMSGSIZE, "nftables table inet %s: building the batch",
 				table);
-
-	sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!sock)
-		return nl__fail(-errno, "opening the nftables netlink socket");
-	if (mnl_socket_bind(sock, 0, MNL_SOCKET_AUTOPID) < 0) {
-		err = nl__fail(-errno, "binding the nftables netlink socket");
-		goto close;
-	}
-	mnl_socket_setsockopt(sock, NETLINK_EXT_ACK, &one, sizeof(one));
-	mnl_socket_setsockopt(sock, NETLINK_CAP_ACK, &one, sizeof(one));
+	if ((err = nl__nft_sock(nl, &sock)))
+		return err;
+	/* Acks an aborted batch left unread would carry our sequence
+	 * numbers again: the kernel has queued all of them before its
+	 * sendmsg() returned, so one non-blocking pass discards them
+	 * (into a scrap buffer: nb->buf holds the batch). */
+	while (recv(mnl_socket_get_fd(sock), scrap, sizeof(scrap), MSG_DONTWAIT | MSG_TRUNC) > 0)
+		;
 	if (mnl_socket_sendto(sock, mnl_nlmsg_batch_head(nb->b),
-			      mnl_nlmsg_batch_size(nb->b)) < 0) {
-		err = nl__fail(-errno, "nftables table inet %s: sending the batch",
-			       table);
-		goto close;
-	}
-	err = nft_batch_recv(nb, sock, table);
-
-close:
-	mnl_socket_close(sock);
-	return err;
+			      mnl_nlmsg_batch_size(nb->b)) < 0)
+		return nl__fail(-errno, "nftables table inet %s: sending the batch",
+				table);
+	return nft_batch_recv(nb, sock, table);
 }
 
 static void nft_table_msg(struct nft_batch *nb, uint16_t type, uint16_t flags,
@@ -531,7 +524,7 @@ static bool nft_name_ok(const char *s, size_t max)
 	return s && s[0] && strlen(s) < max;
 }
 
-int nft_shoot_setup(const struct nft_shoot *cfg)
+int nft_shoot_setup(struct nl *nl, const struct nft_shoot *cfg)
 {
 	struct nft_batch nb;
 	size_t i;
@@ -562,12 +555,12 @@ int nft_shoot_setup(const struct nft_shoot *cfg)
 		nft_chain_msg(&nb, cfg->table, &nft_chains[i]);
 	for (i = 0; i < sizeof(nft_rules) / sizeof(nft_rules[0]); i++)
 		nft_rule_msg(&nb, cfg->table, &nft_rules[i], cfg);
-	err = nft_batch_send(&nb, cfg->table);
+	err = nft_batch_send(&nb, nl, cfg->table);
 	nft_batch_free(&nb);
 	return err;
 }
 
-int nft_table_del(const char *table)
+int nft_table_del(struct nl *nl, const char *table)
 {
 	struct nft_batch nb;
 	int err;
@@ -580,7 +573,7 @@ int nft_table_del(const char *table)
 		return nl__fail(err, "nftables table inet %s: allocating the batch",
 				table);
 	nft_table_msg(&nb, NFT_MSG_DELTABLE, 0, table, "deleting the table");
-	err = nft_batch_send(&nb, table);
+	err = nft_batch_send(&nb, nl, table);
 	nft_batch_free(&nb);
 	return err;
 }

@@ -36,6 +36,7 @@ enum {
 
 struct nl {
 	struct mnl_socket *sock;
+	struct mnl_socket *nft;	/* NETLINK_NETFILTER, opened on first use */
 	uint32_t portid;
 	uint32_t seq;
 	_Alignas(8) char req[NL_REQ_SIZE];
@@ -172,8 +173,38 @@ void nl_close(struct nl *nl)
 {
 	if (!nl)
 		return;
+	if (nl->nft)
+		mnl_socket_close(nl->nft);
 	mnl_socket_close(nl->sock);
 	free(nl);
+}
+
+/* The nftables socket lives as long as the handle: closing it makes the
+ * kernel (NETLINK_URELEASE in nf_tables) wait until the release of the
+ * last committed batch is done, an RCU grace period, which took 6-15 ms
+ * right after our table's batch (the agent's start waited for it). At
+ * nl_close() that wait no longer holds anything up. */
+int nl__nft_sock(struct nl *nl, struct mnl_socket **out)
+{
+	struct mnl_socket *sock;
+	int one = 1, err;
+
+	if (nl->nft) {
+		*out = nl->nft;
+		return 0;
+	}
+	sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!sock)
+		return nl__fail(-errno, "opening the nftables netlink socket");
+	if (mnl_socket_bind(sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err = nl__fail(-errno, "binding the nftables netlink socket");
+		mnl_socket_close(sock);
+		return err;
+	}
+	mnl_socket_setsockopt(sock, NETLINK_EXT_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(sock, NETLINK_CAP_ACK, &one, sizeof(one));
+	*out = nl->nft = sock;
+	return 0;
 }
 
 static struct nlmsghdr *nl_msg(struct nl *nl, uint16_t type, uint16_t flags)

@@ -70,7 +70,8 @@ int nl_default_dev(struct nl *nl, char name[IF_NAMESIZE]);
 int sysctl_set(const char *path, const char *value, char *old, size_t oldlen);
 
 /* The shoot side's nftables table "inet <table>", created in one batch
- * that first deletes a table of that name (left by a crash):
+ * that first deletes a table of that name (left by a crash), sent over
+ * nl's nftables socket (open until nl_close()):
  *   - prerouting (filter, mangle priority): packets in from tun get
  *     ct mark = mark; packets in the reply direction of a connection
  *     with that ct mark get meta mark = mark (so answers are routed back
@@ -88,8 +89,8 @@ struct nft_shoot {
 	const char *egress;	/* NULL: any device but tun */
 	uint32_t mark;
 };
-int nft_shoot_setup(const struct nft_shoot *cfg);
+int nft_shoot_setup(struct nl *nl, const struct nft_shoot *cfg);
 /* Deletes "inet <table>"; -ENOENT if it does not exist. */
-int nft_table_del(const char *table);
+int nft_table_del(struct nl *nl, const char *table);
 
 #endif

@@ -337,7 +337,7 @@ static int shoot__netdev(struct shoot *s)
 	    (err = daemon_sysctl(&s->sysctls, "net/ipv6/conf/all/forwarding", "1")) ||
 	    (err = daemon_rp_filter_off(&s->sysctls, s->cfg.dev)))
 		goto fail;
-	if ((err = nft_shoot_setup(&nft)))
+	if ((err = nft_shoot_setup(s->nl, &nft)))
 		goto fail;
 	s->nft_added = true;
 	if ((err = nl_rule_add(s->nl, AF_INET, SHOOT_MARK, SHOOT_TABLE, SHOOT_RULE_PRIO)) ||
@@ -360,7 +360,7 @@ static void shoot__netdev_cleanup(struct shoot *s)
 		nl_rule_del(s->nl, AF_INET6, SHOOT_MARK, SHOOT_TABLE, SHOOT_RULE_PRIO);
 	}
 	if (s->nft_added)
-		nft_table_del(s->nft_table);
+		nft_table_del(s->nl, s->nft_table);
 	daemon_sysctls_restore(&s->sysctls);
 }
 

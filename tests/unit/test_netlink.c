@@ -456,8 +456,8 @@ static void test_nft(void **state)
 		};
 
 		/* Twice: the second batch replaces the first table whole. */
-		assert_int_equal(nft_shoot_setup(&cfg), 0);
-		assert_int_equal(nft_shoot_setup(&cfg), 0);
+		assert_int_equal(nft_shoot_setup(nl, &cfg), 0);
+		assert_int_equal(nft_shoot_setup(nl, &cfg), 0);
 		out = run(&st, "nft list table inet tendril_tdnft0");
 		assert_int_equal(st, 0);
 		for (size_t j = 0; j < 8 && cases[i].present[j].line; j++) {
@@ -471,16 +471,23 @@ static void test_nft(void **state)
 		assert_int_equal(count(out, "meta mark set"), 2);
 		free(out);
 	}
-	assert_int_equal(nft_table_del("tendril_tdnft0"), 0);
+	assert_int_equal(nft_table_del(nl, "tendril_tdnft0"), 0);
 	free(run(&st, "nft list table inet tendril_tdnft0 2>/dev/null"));
 	assert_int_not_equal(st, 0);
-	assert_int_equal(nft_table_del("tendril_tdnft0"), -ENOENT);
+	assert_int_equal(nft_table_del(nl, "tendril_tdnft0"), -ENOENT);
 	assert_non_null(strstr(nl_strerror(), "tendril_tdnft0"));
+	/* The socket outlives a refused batch: the next one still works. */
+	{
+		struct nft_shoot cfg = { .table = "tendril_tdnft0", .tun = "tdnft0", .mark = 1 };
+		assert_int_equal(nft_shoot_setup(nl, &cfg), 0);
+		assert_int_equal(nft_table_del(nl, "tendril_tdnft0"), 0);
+	}
 	close(fd);
 }
 
 static void test_nft_replaces_leftover(void **state)
 {
+	struct nl *nl = *state;
 	struct nft_shoot cfg = { .table = "tendril_left", .tun = "tdleft0",
 				 .mark = 7 };
 	int st;
@@ -492,7 +499,7 @@ static void test_nft_replaces_leftover(void **state)
 		      "nft add chain inet tendril_left stray && "
 		      "nft add set inet tendril_left s '{ type ipv4_addr; }'"));
 	assert_int_equal(st, 0);
-	assert_int_equal(nft_shoot_setup(&cfg), 0);
+	assert_int_equal(nft_shoot_setup(nl, &cfg), 0);
 	out = run(NULL, "nft list table inet tendril_left");
 	assert_null(strstr(out, "stray"));
 	assert_null(strstr(out, "set s"));
@@ -501,11 +508,11 @@ static void test_nft_replaces_leftover(void **state)
 
 	/* A refused configuration leaves the table as it was. */
 	cfg.tun = "";
-	assert_int_equal(nft_shoot_setup(&cfg), -EINVAL);
+	assert_int_equal(nft_shoot_setup(nl, &cfg), -EINVAL);
 	out = run(NULL, "nft list table inet tendril_left");
 	assert_non_null(strstr(out, "masquerade"));
 	free(out);
-	assert_int_equal(nft_table_del("tendril_left"), 0);
+	assert_int_equal(nft_table_del(nl, "tendril_left"), 0);
 }
 
 int main(void)
@@ -521,7 +528,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_default_dev, nl_setup, nl_teardown),
 		cmocka_unit_test(test_sysctl),
 		cmocka_unit_test_setup_teardown(test_nft, nl_setup, nl_teardown),
-		cmocka_unit_test(test_nft_replaces_leftover),
+		cmocka_unit_test_setup_teardown(test_nft_replaces_leftover, nl_setup, nl_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
