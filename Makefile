@@ -49,7 +49,7 @@ BINS := $(BUILD)/bin/vpn-server $(BUILD)/bin/vpn-shoot $(BUILD)/bin/vpnctl
 # except the command line's main().
 CTL_SRC    := $(filter-out controller/shootctl.c,$(wildcard controller/*.c))
 CTL_OBJ    := $(CTL_SRC:%.c=$(BUILD)/obj/%.o)
-CTL_LDLIBS := -lyaml -lpthread $(shell pkg-config --libs openssl 2>/dev/null || echo -lssl -lcrypto)
+CTL_LDLIBS := -lyaml -lpthread $(shell pkg-config --libs openssl libuv 2>/dev/null || echo -lssl -lcrypto -luv)
 BINS += $(BUILD)/bin/shootctl
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)

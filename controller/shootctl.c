@@ -1,11 +1,12 @@
 /* shootctl: the controller's command line (CONTRACT.md, "shootctl").
  *
- *   shootctl render|create|status|delete SPEC --backend kubernetes --out DIR
+ *   shootctl create|status|delete|rotate-ca SPEC [--backend local]
+ *   shootctl render|create|status|delete|rotate-ca SPEC --backend kubernetes --out DIR
  *
- * create runs the flow below (resumable, state in DIR/.shootctl-state);
- * render writes the same files without the flow; delete undoes the flow;
- * status shows each task's state. Only the kubernetes backend without
- * --kubeconfig exists so far: the manifests are written under --out. */
+ * create runs the backend's flow (resumable, state in DIR/.shootctl-state);
+ * delete undoes it; status shows each task's state. The local backend's
+ * flow is in local.c; the kubernetes backend's below, which writes the
+ * manifests under --out (render: the same files without the flow). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -13,11 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "controller/engine.h"
+#include "controller/local.h"
 #include "controller/pki.h"
 #include "controller/render.h"
+#include "controller/serve.h"
 #include "controller/spec.h"
 
 struct job {
@@ -125,12 +130,183 @@ static const struct engine_task flow[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: shootctl render|create|status|delete SPEC --backend kubernetes --out DIR\n"
-		"\n  --backend kubernetes   render the seed's and the shoot's manifests\n"
-		"  --out DIR              where the manifests, the PKI (DIR/pki) and the flow state go\n"
+	fprintf(f,
+		"usage: shootctl create|status|delete|render|rotate-ca SPEC [--backend local|kubernetes] [--out DIR]\n"
+		"       shootctl serve --listen ADDR:PORT --name NAME [--cert FILE --key FILE]\n"
+		"\n"
+		"  create      run the flow (resumes where an interrupted create stopped)\n"
+		"  status      each task's state; on the local backend also the processes and tunnels\n"
+		"  delete      undo the flow; the local backend leaves no namespace, process or file\n"
+		"  render      write the manifests without the flow (kubernetes backend)\n"
+		"  rotate-ca   rotate the shoot's VPN CA without a tunnel going down (local: all steps\n"
+		"              with the daemons reloaded between them; kubernetes: --phase, see below)\n"
+		"  serve       the kubelet-like HTTP(S) server the local backend runs on nodes and pods\n"
+		"\n"
+		"  --backend local        the whole flow on this machine in network namespaces (default)\n"
+		"  --backend kubernetes   render the seed's and the shoot's manifests under --out\n"
+		"  --out DIR              the state: manifests, PKI (DIR/pki), flow state, logs;\n"
+		"                         local default /run/shootctl/shoot--<project>--<name>\n"
+		"  --phase P              rotate-ca on kubernetes: prepare (new CA, bundle of both),\n"
+		"                         reissue (leaves by the new CA), complete (old CA dropped);\n"
+		"                         apply and wait for the rollout after each\n"
 		"  --kubeconfig FILE      apply with kubectl (not implemented yet)\n"
 		"  --golden               secrets' data replaced by PLACEHOLDER, no PKI (for golden files)\n"
 		"  --help                 print this and exit\n");
+}
+
+static int serve_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ 0 }
+	};
+	struct serve_opts o = { .name = "server" };
+	char err[512];
+	int c;
+
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': o.listen = optarg; break;
+		case 'n': o.name = optarg; break;
+		case 'c': o.cert = optarg; break;
+		case 'k': o.key = optarg; break;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!o.listen || optind != argc) {
+		fprintf(stderr, "shootctl serve: --listen ADDR:PORT is required\n");
+		return 2;
+	}
+	if (serve_run(&o, err, sizeof(err))) {
+		fprintf(stderr, "shootctl serve: %s\n", err);
+		return 2;
+	}
+	return 1;
+}
+
+/* The directory this binary is in: vpn-server and vpn-shoot sit beside it. */
+static int bin_dir(char *buf, size_t n)
+{
+	ssize_t len = readlink("/proc/self/exe", buf, n - 1);
+	char *slash;
+
+	if (len <= 0)
+		return -errno;
+	buf[len] = 0;
+	if ((slash = strrchr(buf, '/')))
+		*slash = 0;
+	return 0;
+}
+
+static void print_tasks(const struct engine_task *t, size_t n, const bool *done)
+{
+	printf("tasks:\n");
+	for (size_t i = 0; i < n; i++)
+		printf("  %-22s %s\n", t[i].name, done[i] ? "done" : "pending");
+}
+
+/* A state directory of the local backend carries this file, so delete
+ * removes only a directory shootctl made. */
+#define LOCAL_MARK ".shootctl-local"
+
+static int local_main(struct job *j, const char *cmd)
+{
+	struct engine_opts eo = { .out = stdout, .verb = cmd };
+	struct local *l = calloc(1, sizeof(*l));
+	char dir[PATH_MAX / 2], bin[PATH_MAX / 2], err[1024], mark[PATH_MAX];
+	bool done[ENGINE_TASKS_MAX];
+	int r = 2, fd;
+
+	if (!l)
+		return 1;
+	if (j->out)
+		snprintf(dir, sizeof(dir), "%s", j->out);
+	else {
+		char ns[160];
+
+		render_seed_namespace(&j->spec, ns, sizeof(ns));
+		snprintf(dir, sizeof(dir), "/run/shootctl/%s", ns);
+	}
+	if (bin_dir(bin, sizeof(bin)) || local_init(l, &j->spec, dir, bin, err, sizeof(err))) {
+		fprintf(stderr, "shootctl: %s\n", err);
+		goto out;
+	}
+	snprintf(j->state, sizeof(j->state), "%s/.shootctl-state", dir);
+	snprintf(mark, sizeof(mark), "%s/" LOCAL_MARK, dir);
+	eo.state_path = j->state;
+	if (!strcmp(cmd, "render")) {
+		fprintf(stderr, "shootctl: render: the local backend renders nothing; "
+			"use --backend kubernetes --out DIR\n");
+		goto out;
+	}
+	if (!strcmp(cmd, "status")) {
+		if (engine_load_state(j->state, local_flow, local_nflow, done)) {
+			fprintf(stderr, "shootctl: %s: %s\n", j->state, strerror(errno));
+			r = 1;
+			goto out;
+		}
+		printf("shoot %s/%s: local backend, seed namespace %s, %s VPN, %d node%s\n",
+		       j->spec.namespace, j->spec.name, l->ns, l->replicas > 1 ? "HA" : "single",
+		       l->nodes, l->nodes > 1 ? "s" : "");
+		print_tasks(local_flow, local_nflow, done);
+		local_status(l, stdout);
+		r = 0;
+		goto out;
+	}
+	if (geteuid()) {
+		fprintf(stderr, "shootctl: the local backend creates network namespaces: run it as root\n");
+		goto out;
+	}
+	r = 1;
+	if (!strcmp(cmd, "create")) {
+		if ((mkdir("/run/shootctl", 0700) && errno != EEXIST) ||
+		    (mkdir(dir, 0700) && errno != EEXIST) ||
+		    (fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+			fprintf(stderr, "shootctl: %s: %s\n", dir, strerror(errno));
+			goto out;
+		}
+		close(fd);
+		printf("shoot %s/%s: creating on this machine (seed namespace %s, %d node%s, %s VPN), state in %s\n",
+		       j->spec.namespace, j->spec.name, l->ns, l->nodes, l->nodes > 1 ? "s" : "",
+		       l->replicas > 1 ? "HA" : "single", dir);
+		fflush(stdout);
+		r = engine_run(local_flow, local_nflow, l, &eo) ? 1 : 0;
+	} else if (!strcmp(cmd, "delete")) {
+		r = engine_reverse(local_flow, local_nflow, l, &eo) ? 1 : 0;
+		/* what is left are logs and records of this shoot */
+		if (!r && !access(mark, F_OK)) {
+			char *argv[] = { "rm", "-rf", "--one-file-system", dir, NULL };
+			pid_t pid = fork();
+
+			if (!pid) {
+				execvp(argv[0], argv);
+				_exit(127);
+			}
+			if (pid < 0 || waitpid(pid, &fd, 0) < 0 || !WIFEXITED(fd) || WEXITSTATUS(fd)) {
+				fprintf(stderr, "shootctl: cannot remove %s\n", dir);
+				r = 1;
+			}
+		}
+	} else {	/* rotate-ca */
+		if (engine_load_state(j->state, local_flow, local_nflow, done) || !done[local_nflow - 1]) {
+			fprintf(stderr, "shootctl: rotate-ca: the shoot is not created (run create first)\n");
+			goto out;
+		}
+		printf("rotating the VPN CA of %s:\n", l->ns);
+		if (local_rotate_ca(l, stdout, err, sizeof(err))) {
+			fprintf(stderr, "shootctl: rotate-ca: %s\n", err);
+			goto out;
+		}
+		printf("rotate-ca: done, the daemons trust only the new CA\n");
+		r = 0;
+	}
+out:
+	free(l);
+	return r;
 }
 
 int main(int argc, char **argv)
@@ -140,18 +316,22 @@ int main(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "kubeconfig", required_argument, NULL, 'k' },
 		{ "golden", no_argument, NULL, 'g' },
+		{ "phase", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *backend = "local", *kubeconfig = NULL, *cmd, *spec_path;
-	struct job *j = calloc(1, sizeof(*j));
+	const char *backend = "local", *kubeconfig = NULL, *cmd, *spec_path, *phase = NULL;
+	struct job *j;
 	struct engine_opts eo = { .out = stdout };
 	char err[SPEC_ERR_MAX + 64];
 	bool done[NFLOW];
 	int c, r = 2;
 	size_t i;
 
-	if (!j)
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1 && !strcmp(argv[1], "serve"))
+		return serve_main(argc, argv);
+	if (!(j = calloc(1, sizeof(*j))))
 		return 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -159,6 +339,7 @@ int main(int argc, char **argv)
 		case 'o': j->out = optarg; break;
 		case 'k': kubeconfig = optarg; break;
 		case 'g': j->placeholders = true; break;
+		case 'p': phase = optarg; break;
 		case 'h': usage(stdout); r = 0; goto out;
 		default: usage(stderr); goto out;
 		}
@@ -170,15 +351,11 @@ int main(int argc, char **argv)
 	cmd = argv[optind];
 	spec_path = argv[optind + 1];
 	if (strcmp(cmd, "render") && strcmp(cmd, "create") && strcmp(cmd, "status") &&
-	    strcmp(cmd, "delete")) {
-		fprintf(stderr, "shootctl: unknown command `%s' (render, create, status, delete)\n", cmd);
+	    strcmp(cmd, "delete") && strcmp(cmd, "rotate-ca")) {
+		fprintf(stderr, "shootctl: unknown command `%s' (create, status, delete, render, rotate-ca, serve)\n", cmd);
 		goto out;
 	}
-	if (!strcmp(backend, "local")) {
-		fprintf(stderr, "shootctl: --backend local is not implemented yet; use --backend kubernetes --out DIR\n");
-		goto out;
-	}
-	if (strcmp(backend, "kubernetes")) {
+	if (strcmp(backend, "local") && strcmp(backend, "kubernetes")) {
 		fprintf(stderr, "shootctl: --backend: `%s' is neither local nor kubernetes\n", backend);
 		goto out;
 	}
@@ -187,12 +364,16 @@ int main(int argc, char **argv)
 			"render with --out DIR, then: kubectl apply --server-side -f DIR/seed.yaml\n");
 		goto out;
 	}
-	if (!j->out) {
-		fprintf(stderr, "shootctl: --out DIR is required with --backend kubernetes\n");
-		goto out;
-	}
 	if (spec_load(spec_path, &j->spec, err, sizeof(err))) {
 		fprintf(stderr, "shootctl: %s\n", err);
+		goto out;
+	}
+	if (!strcmp(backend, "local")) {
+		r = local_main(j, cmd);
+		goto out;
+	}
+	if (!j->out) {
+		fprintf(stderr, "shootctl: --out DIR is required with --backend kubernetes\n");
 		goto out;
 	}
 	join(j->pki, sizeof(j->pki), j->out, "pki");
@@ -210,6 +391,33 @@ int main(int argc, char **argv)
 				goto out;
 			}
 		r = 0;
+	} else if (!strcmp(cmd, "rotate-ca")) {
+		char ns[160];
+		int rr = 0;
+
+		render_seed_namespace(&j->spec, ns, sizeof(ns));
+		if (!phase || (strcmp(phase, "prepare") && strcmp(phase, "reissue") &&
+			       strcmp(phase, "complete"))) {
+			fprintf(stderr, "shootctl: rotate-ca --backend kubernetes needs --phase prepare, "
+				"reissue or complete (apply and wait for the rollout after each)\n");
+			r = 2;
+			goto out;
+		}
+		if (!strcmp(phase, "prepare"))
+			rr = pki_rotate(j->pki, ns, PKI_ROTATE_PREPARE, err, sizeof(err));
+		else if (!strcmp(phase, "complete"))
+			rr = pki_rotate(j->pki, ns, PKI_ROTATE_COMPLETE, err, sizeof(err));
+		/* reissue: t_pki's pki_ensure() moves the leaves to the new CA */
+		for (i = 0; !rr && i < NFLOW; i++)
+			if ((rr = flow[i].run(j, err, sizeof(err))))
+				fprintf(stderr, "shootctl: %s: ", flow[i].name);
+		if (rr) {
+			fprintf(stderr, "shootctl: rotate-ca: %s\n", err);
+			goto out;
+		}
+		printf("rotate-ca %s: manifests rewritten under %s; apply them and wait for the rollout\n",
+		       phase, j->out);
+		r = 0;
 	} else if (!strcmp(cmd, "create")) {
 		eo.state_path = j->state;
 		r = engine_run(flow, NFLOW, j, &eo) ? 1 : 0;
@@ -225,8 +433,7 @@ int main(int argc, char **argv)
 		}
 		printf("shoot %s/%s (seed namespace shoot--%s--%s, %s VPN)\n", j->spec.namespace,
 		       j->spec.name, j->spec.project, j->spec.name, j->spec.ha ? "HA" : "single");
-		for (i = 0; i < NFLOW; i++)
-			printf("  %-14s %s\n", flow[i].name, done[i] ? "done" : "pending");
+		print_tasks(flow, NFLOW, done);
 		r = 0;
 	}
 out:
