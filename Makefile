@@ -151,4 +151,9 @@ build/fuzz/fuzz_spec: tests/fuzz/fuzz_spec.c controller/spec.c tunnel/cidr.c
 	@mkdir -p $(dir $@)
 	$(call say,FUZZCC,$@)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ -lyaml
 
+# The check's response parser lives in controller/.
+build/fuzz/fuzz_response: tests/fuzz/fuzz_response.c controller/check.c $(TUNNEL_SRC) $(NETLINK_SRC)
+	@mkdir -p $(dir $@)
+	$(call say,FUZZCC,$@)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(LDLIBS)
+
 fuzz-bins: $(FUZZ_BINS)

@@ -951,15 +951,16 @@ static int u_workloads(void *ctx, char *err, size_t errlen)
 /* A control-plane pod on the seed's bridge. */
 static int cp_pod(const struct local *l, const char *suffix, int host, char *err, size_t errlen)
 {
-	char ns[256], seed[256], addr[32];
+	char ns[256], seed[256], addr[32], port[16];
 	int r;
 
 	nsname(l, ns, sizeof(ns), "%s", suffix);
 	nsname(l, seed, sizeof(seed), "seed");
 	snprintf(addr, sizeof(addr), CP_NET "%d/24", host);
+	snprintf(port, sizeof(port), "pod-%d", host);	/* IFNAMSIZ */
 	if ((r = ns_new(ns, err, errlen)))
 		return r;
-	return attach(seed, "cp", suffix, ns, addr, CP_NET "1", err, errlen);
+	return attach(seed, "cp", port, ns, addr, CP_NET "1", err, errlen);
 }
 
 static void pki_file(const struct local *l, const char *stem, const char *ext, char *buf, size_t n)
@@ -1234,11 +1235,16 @@ static int tunnels_fingerprint(const struct local *l, char *buf, size_t n)
 		sock_of(l, name, sock, sizeof(sock));
 		if (stats_ask(sock, "show tunnels json", ans, sizeof(ans)))
 			return -EIO;
-		/* a tunnel that went down comes back with a new id */
+		/* a tunnel that went down comes back with a new id or one
+		 * more reconnect */
 		for (char *p = ans; (p = strstr(p, "\"id\"")); p++) {
+			char *rc = strstr(p, "\"reconnects\"");
 			size_t len = strcspn(p, ",}");
 
-			o += (size_t)snprintf(buf + o, n - o, "%s %.*s;", name, (int)len, p);
+			if (!rc)
+				return -EPROTO;
+			o += (size_t)snprintf(buf + o, n - o, "%s%s %.*s %.*s", o ? ", " : "", name,
+					      (int)len, p, (int)strcspn(rc, ",}"), rc);
 			if (o >= n)
 				return -ENOSPC;
 		}

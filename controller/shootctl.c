@@ -290,6 +290,8 @@ static int local_main(struct job *j, const char *cmd)
 				fprintf(stderr, "shootctl: cannot remove %s\n", dir);
 				r = 1;
 			}
+			if (!j->out)
+				rmdir("/run/shootctl");	/* if no other shoot is there */
 		}
 	} else {	/* rotate-ca */
 		if (engine_load_state(j->state, local_flow, local_nflow, done) || !done[local_nflow - 1]) {
