@@ -758,7 +758,10 @@ static int t_infra(void *ctx, char *err, size_t errlen)
 	    (r = run(err, errlen, "ip", "-n", cloud, "addr", "add", CLOUD_PUBLIC "/24", "dev", "seed", NULL)) ||
 	    (r = run(err, errlen, "ip", "-n", cloud, "link", "set", "seed", "up", NULL)) ||
 	    (r = run(err, errlen, "ip", "-n", seed, "addr", "add", SEED_PUBLIC "/24", "dev", "inet", NULL)) ||
-	    (r = run(err, errlen, "ip", "-n", seed, "link", "set", "inet", "up", NULL)))
+	    (r = run(err, errlen, "ip", "-n", seed, "link", "set", "inet", "up", NULL)) ||
+	    /* the rest of the world, the seed included, is out there: what
+	     * keeps a shoot out of the seed is the seed's filter */
+	    (r = run(err, errlen, "ip", "-n", cloud, "route", "add", "default", "via", SEED_PUBLIC, NULL)))
 		return r;
 	for (i = 0; i < l->nodes; i++) {
 		pod_ip(l, i, 0, pods, sizeof(pods));
