@@ -87,9 +87,11 @@ static void security(FILE *o, const char *ind)
 		"%s    add: [NET_ADMIN]\n", ind, ind, ind, ind, ind, ind, ind);
 }
 
+/* The metrics port (closing the container's ports list, which the caller
+ * opened) and the probes on it. */
 static void probes(FILE *o, int port, const char *ready_path)
 {
-	fprintf(o, "          ports:\n          - name: metrics\n            containerPort: %d\n"
+	fprintf(o, "          - name: metrics\n            containerPort: %d\n"
 		"          livenessProbe:\n            httpGet: {path: /healthz, port: %d}\n"
 		"            periodSeconds: 10\n            failureThreshold: 3\n"
 		"          readinessProbe:\n            httpGet: {path: %s, port: %d}\n"
@@ -282,7 +284,8 @@ static int shoot(FILE *o, const struct shoot_spec *s, const char *ns, const char
 			"            - {name: TLS_CERT, value: /srv/secrets/vpn/tls.crt}\n"
 			"            - {name: TLS_KEY, value: /srv/secrets/vpn/tls.key}\n"
 			"            - {name: TLS_CA, value: /srv/secrets/vpn/ca.crt}\n"
-			"            - {name: LOG_FORMAT, value: json}\n");
+			"            - {name: LOG_FORMAT, value: json}\n"
+			"          ports:\n");
 		probes(o, 15001, "/readyz");
 		security(o, "          ");
 		fprintf(o, "          resources:\n            requests: {cpu: 100m, memory: 100Mi}\n"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as `make test` runs it (and CI through .ci/run):
-#   1. normal build: unit tests, fuzz smoke, end-to-end tests;
+#   1. normal build: unit tests, fuzz smoke, the rendered manifests against
+#      the Kubernetes schemas, end-to-end tests;
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build: unit tests and
 #      end-to-end tests again (leaks and any sanitizer report fail the run).
 # Ends with one "N passed, N failed" line over all stages.
@@ -30,6 +31,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 stage "build" make -j"$jobs" all
 stage "unit tests" make -j"$jobs" unit
 stage "fuzz smoke" make -j"$jobs" fuzz-smoke
+stage "manifest schemas" tests/schema/run.sh
 stage "end-to-end" make e2e
 stage "build (sanitizers)" make -j"$jobs" SAN=$san all
 stage "unit tests (sanitizers)" make -j"$jobs" SAN=$san unit

@@ -4,13 +4,16 @@
     tests/schema/validate.py [--schemas DIR] FILE.yaml...
     tests/schema/validate.py [--schemas DIR] --which-schemas
 
-Each YAML document of each file is looked up by apiVersion and kind among the
-Kubernetes v1.31 strict standalone schemas (an unknown field is an error) and
-validated with python3-jsonschema. The schemas are found in --schemas DIR,
-else $TENDRIL_K8S_SCHEMAS, else the first of these that exists:
+Each YAML document of each file is looked up by apiVersion and kind among
+strict Kubernetes schemas (an unknown field is an error) and validated with
+python3-jsonschema. A JSON schema set is used if one is found in --schemas
+DIR, else $TENDRIL_K8S_SCHEMAS, else the first of these that exists:
 
-    tests/schema/kubernetes/v1.31.0-standalone-strict/          (in the repository)
+    tests/schema/kubernetes/v1.31.0-standalone-strict/
     ../shared/schemas/kubernetes/v1.31.0-standalone-strict/     (beside the clone)
+
+and otherwise the schemas are built from the API models of python3-kubernetes
+(generated from the upstream OpenAPI document; see client_schemas()).
 
 (see tests/schema/README.md for where they come from). A document whose
 apiVersion and kind have no schema is an error, and so is a mapping key given
@@ -105,6 +108,81 @@ def load_schemas(directory):
     return out
 
 
+# The kinds shootctl renders, and the model of each in the Kubernetes API
+# client (python3-kubernetes): its models are generated from the upstream
+# OpenAPI document of the Kubernetes release the client was made for.
+CLIENT_KINDS = {
+    ("v1", "Namespace"): "V1Namespace",
+    ("v1", "Secret"): "V1Secret",
+    ("v1", "ConfigMap"): "V1ConfigMap",
+    ("v1", "ServiceAccount"): "V1ServiceAccount",
+    ("v1", "Service"): "V1Service",
+    ("apps/v1", "Deployment"): "V1Deployment",
+    ("apps/v1", "StatefulSet"): "V1StatefulSet",
+    ("policy/v1", "PodDisruptionBudget"): "V1PodDisruptionBudget",
+    ("networking.k8s.io/v1", "NetworkPolicy"): "V1NetworkPolicy",
+    ("scheduling.k8s.io/v1", "PriorityClass"): "V1PriorityClass",
+}
+PRIMITIVES = {
+    "str": {"type": "string"},
+    "int": {"type": "integer"},
+    "float": {"type": "number"},
+    "bool": {"type": "boolean"},
+    "datetime": {"type": "string"},
+    "date": {"type": "string"},
+    "object": {},               # IntOrString, Quantity, RawExtension
+}
+
+
+def client_schemas():
+    """Strict JSON schemas (an unknown field is an error) built from the API
+    client's models: each model's fields (attribute_map, openapi_types), the
+    required ones being those whose setter refuses None."""
+    import kubernetes
+    from kubernetes import client
+
+    conf = client.Configuration()
+    conf.client_side_validation = True
+    defs = {}
+
+    def type_schema(t):
+        if t in PRIMITIVES:
+            return dict(PRIMITIVES[t])
+        if t.startswith("list[") and t.endswith("]"):
+            return {"type": "array", "items": type_schema(t[5:-1])}
+        if t.startswith("dict(") and t.endswith(")"):
+            return {"type": "object",
+                    "additionalProperties": type_schema(t[5:-1].split(",", 1)[1].strip())}
+        model(t)
+        return {"$ref": "#/definitions/" + t}
+
+    def model(name):
+        if name in defs:
+            return
+        cls = getattr(client, name)
+        defs[name] = {}         # placeholder against recursion
+        props, required = {}, []
+        probe = cls.__new__(cls)
+        probe.local_vars_configuration = conf
+        for attr, t in cls.openapi_types.items():
+            key = cls.attribute_map[attr]
+            props[key] = type_schema(t)
+            try:
+                setattr(probe, attr, None)
+            except ValueError:
+                required.append(key)
+        defs[name] = {"type": "object", "additionalProperties": False, "properties": props}
+        if required:
+            defs[name]["required"] = required
+
+    out = {}
+    for key, name in CLIENT_KINDS.items():
+        model(name)
+        schema = {"definitions": defs, "$ref": "#/definitions/" + name}
+        out[key] = jsonschema.Draft7Validator(schema)
+    return out, "the models of python3-kubernetes %s" % kubernetes.__version__
+
+
 def json_path(path):
     s = ""
     for p in path:
@@ -192,7 +270,7 @@ def check_file(path, schemas, embedded, report):
         if validator is None:
             errors.append("no schema for apiVersion %r kind %r in %s (unknown kind, or not "
                           "in the schema set: see tests/schema/README.md)" %
-                          (doc.get("apiVersion"), kind, K8S_VERSION))
+                          (doc.get("apiVersion"), kind, "the schema set"))
         else:
             errors += schema_errors(validator, doc)
         report.result(label, where, errors)
@@ -217,14 +295,24 @@ def main():
     schema_dir = args.schemas or os.environ.get("TENDRIL_K8S_SCHEMAS")
     if not schema_dir:
         schema_dir = next((d for d in SCHEMA_DIRS if os.path.isdir(d)), None)
-    if not schema_dir or not os.path.isdir(schema_dir):
-        print("validate.py: no Kubernetes schemas: %s not found; see tests/schema/README.md" %
-              (schema_dir or " nor ".join(SCHEMA_DIRS)), file=sys.stderr)
+    if schema_dir and not os.path.isdir(schema_dir):
+        print("validate.py: no Kubernetes schemas in %s; see tests/schema/README.md" %
+              schema_dir, file=sys.stderr)
         return 1
+    if not schema_dir:
+        # no JSON schema set: the schemas come from the API client's models
+        try:
+            schemas, source = client_schemas()
+        except ImportError as e:
+            print("validate.py: no Kubernetes schemas: neither %s nor the Debian package "
+                  "python3-kubernetes (%s); see tests/schema/README.md" %
+                  (" nor ".join(SCHEMA_DIRS), e), file=sys.stderr)
+            return 1
+    else:
+        schemas, source = load_schemas(schema_dir), schema_dir
     if args.which_schemas:
-        print(schema_dir)
+        print(source)
         return 0
-    schemas = load_schemas(schema_dir)
     if not schemas:
         print("validate.py: no schema with x-kubernetes-group-version-kind in %s" % schema_dir,
               file=sys.stderr)
