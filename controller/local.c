@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,8 +27,8 @@
 #include "controller/local.h"
 #include "controller/pki.h"
 #include "controller/render.h"
+#include "controller/run.h"
 
-extern char **environ;
 
 /* The seed side uses documentation ranges (RFC 5737). */
 #define SEED_PUBLIC	"192.0.2.1"	/* the seed's load balancer */
@@ -83,64 +82,6 @@ static void nsname(const struct local *l, char *buf, size_t n, const char *fmt, 
 static void path_in(const struct local *l, char *buf, size_t n, const char *file)
 {
 	snprintf(buf, n, "%s/%s", l->dir, file);
-}
-
-/* Runs argv (NULL-terminated, argv[0] looked up in PATH) and waits. On
- * failure err holds the command and the first line it wrote to stderr. */
-static int run_argv(char *const argv[], char *err, size_t errlen)
-{
-	posix_spawn_file_actions_t fa;
-	char tmpl[] = "/tmp/shootctl.XXXXXX", line[256] = "", cmd[256] = "";
-	int fd = mkstemp(tmpl), st = 0, r;
-	pid_t pid;
-
-	if (fd < 0) {
-		snprintf(err, errlen, "mkstemp: %s", strerror(errno));
-		return -errno;
-	}
-	unlink(tmpl);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, fd, 1);
-	posix_spawn_file_actions_adddup2(&fa, fd, 2);
-	r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	for (size_t i = 0; argv[i]; i++) {
-		size_t used = strlen(cmd);
-
-		snprintf(cmd + used, sizeof(cmd) - used, "%s%s", i ? " " : "", argv[i]);
-	}
-	if (r) {
-		close(fd);
-		snprintf(err, errlen, "%s: %s", cmd, strerror(r));
-		return -r;
-	}
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (WIFEXITED(st) && !WEXITSTATUS(st)) {
-		close(fd);
-		return 0;
-	}
-	if (pread(fd, line, sizeof(line) - 1, 0) > 0)
-		line[strcspn(line, "\n")] = 0;
-	close(fd);
-	snprintf(err, errlen, "%s: %s", cmd, *line ? line : "failed");
-	return -EIO;
-}
-
-/* run(err, errlen, "ip", "-n", ns, ..., NULL) */
-static int run(char *err, size_t errlen, ...)
-{
-	char *argv[40];
-	size_t n = 0;
-	va_list ap;
-
-	va_start(ap, errlen);
-	while (n < sizeof(argv) / sizeof(argv[0]) - 1 && (argv[n] = va_arg(ap, char *)))
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-	return run_argv(argv, err, errlen);
 }
 
 static bool ns_exists(const char *ns)
