@@ -19,7 +19,7 @@ enum {
 	ENGINE_ATTEMPTS = 3,		/* default tries per task */
 	ENGINE_BACKOFF_MS = 200,	/* first pause between tries; doubles */
 	ENGINE_BACKOFF_MAX_MS = 5000,
-	ENGINE_ERR_MAX = 256,
+	ENGINE_ERR_MAX = 512,
 };
 
 /* run and undo return 0 or -errno and may write one line to err. A NULL

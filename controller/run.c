@@ -33,11 +33,14 @@ int run_argv(char *const argv[], char *err, size_t errlen)
 	posix_spawn_file_actions_adddup2(&fa, fd, 2);
 	r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
-	for (size_t i = 0; argv[i]; i++) {
+	/* the command line, shortened: the error is one line */
+	for (size_t i = 0; argv[i] && strlen(cmd) < 120; i++) {
 		size_t used = strlen(cmd);
 
 		snprintf(cmd + used, sizeof(cmd) - used, "%s%s", i ? " " : "", argv[i]);
 	}
+	if (strlen(cmd) >= 120)
+		strcpy(cmd + 117, "...");
 	if (r) {
 		close(fd);
 		snprintf(err, errlen, "%s: %s", cmd, strerror(r));

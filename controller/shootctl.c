@@ -22,12 +22,14 @@
 #include "controller/local.h"
 #include "controller/pki.h"
 #include "controller/render.h"
+#include "controller/run.h"
 #include "controller/serve.h"
 #include "controller/spec.h"
 
 struct job {
 	struct shoot_spec spec;
 	const char *out;
+	const char *kubeconfig, *shoot_kubeconfig;	/* apply with kubectl */
 	bool placeholders;	/* --golden: no PKI, fixed secret data */
 	char pki[4096], state[4096];
 };
@@ -98,7 +100,7 @@ static int u_shoot(void *ctx, char *err, size_t n) { struct job *j = ctx; return
 
 static int u_pki(void *ctx, char *err, size_t n)
 {
-	static const char *const stems[] = { "ca", "vpn-server", "vpn-shoot", "vpn-shoot-0",
+	static const char *const stems[] = { "ca", "ca-bundle", "ca-old", "vpn-server", "vpn-shoot", "vpn-shoot-0",
 		"vpn-shoot-1", "http-proxy", "kube-apiserver-http-proxy-client" };
 	struct job *j = ctx;
 	char file[64];
@@ -120,6 +122,60 @@ static int u_pki(void *ctx, char *err, size_t n)
 	return 0;
 }
 
+/* ---- applying with kubectl (--kubeconfig) ---- */
+
+/* Server-side apply, as Gardener's components do: shootctl owns the
+ * fields it sets and takes them back from whoever changed them by hand. */
+static int apply(struct job *j, bool seed, char *err, size_t n)
+{
+	char path[4200];
+
+	join(path, sizeof(path), j->out, seed ? "seed.yaml" : "shoot.yaml");
+	return run(err, n, "kubectl", "--kubeconfig", seed ? j->kubeconfig : j->shoot_kubeconfig,
+		   "--request-timeout=30s", "apply", "--server-side", "--field-manager=shootctl",
+		   "--force-conflicts", "-f", path, NULL);
+}
+
+static int t_apply_seed(void *ctx, char *err, size_t n) { return apply(ctx, true, err, n); }
+static int t_apply_shoot(void *ctx, char *err, size_t n) { return apply(ctx, false, err, n); }
+
+/* Ready: the rollout finished (the servers answer /healthz, the agents
+ * /readyz, which needs a tunnel up). */
+static int t_wait_seed(void *ctx, char *err, size_t n)
+{
+	struct job *j = ctx;
+	char ns[160], what[64];
+
+	render_seed_namespace(&j->spec, ns, sizeof(ns));
+	snprintf(what, sizeof(what), "%s/vpn-seed-server", j->spec.ha ? "statefulset" : "deployment");
+	return run(err, n, "kubectl", "--kubeconfig", j->kubeconfig, "-n", ns, "rollout", "status",
+		   what, "--timeout=300s", NULL);
+}
+
+static int t_wait_shoot(void *ctx, char *err, size_t n)
+{
+	struct job *j = ctx;
+
+	return run(err, n, "kubectl", "--kubeconfig", j->shoot_kubeconfig, "-n", "kube-system",
+		   "wait", "--for=condition=Available", "deployment", "-l", "app=vpn-shoot",
+		   "--timeout=300s", NULL);
+}
+
+static int unapply(struct job *j, bool seed, char *err, size_t n)
+{
+	char path[4200];
+
+	join(path, sizeof(path), j->out, seed ? "seed.yaml" : "shoot.yaml");
+	if (access(path, F_OK))
+		return 0;	/* never rendered, so never applied */
+	return run(err, n, "kubectl", "--kubeconfig", seed ? j->kubeconfig : j->shoot_kubeconfig,
+		   "--request-timeout=30s", "delete", "--ignore-not-found", "--wait=true", "-f", path,
+		   NULL);
+}
+
+static int u_apply_seed(void *ctx, char *err, size_t n) { return unapply(ctx, true, err, n); }
+static int u_apply_shoot(void *ctx, char *err, size_t n) { return unapply(ctx, false, err, n); }
+
 /* The flow of the kubernetes backend, in one place. */
 static const struct engine_task flow[] = {
 	{ "generate-pki", { NULL }, t_pki, u_pki },
@@ -127,6 +183,19 @@ static const struct engine_task flow[] = {
 	{ "render-shoot", { "generate-pki" }, t_shoot, u_shoot },
 };
 #define NFLOW (sizeof(flow) / sizeof(flow[0]))
+
+/* With --kubeconfig: rendered, applied, rolled out; the shoot's agents
+ * wait for the seed's servers, as they would dial nothing otherwise. */
+static const struct engine_task flow_apply[] = {
+	{ "generate-pki", { NULL }, t_pki, u_pki },
+	{ "render-seed", { "generate-pki" }, t_seed, u_seed },
+	{ "render-shoot", { "generate-pki" }, t_shoot, u_shoot },
+	{ "apply-seed", { "render-seed" }, t_apply_seed, u_apply_seed },
+	{ "wait-seed", { "apply-seed" }, t_wait_seed, NULL },
+	{ "apply-shoot", { "render-shoot", "wait-seed" }, t_apply_shoot, u_apply_shoot },
+	{ "wait-shoot", { "apply-shoot" }, t_wait_shoot, NULL },
+};
+#define NFLOW_APPLY (sizeof(flow_apply) / sizeof(flow_apply[0]))
 
 static void usage(FILE *f)
 {
@@ -149,7 +218,9 @@ static void usage(FILE *f)
 		"  --phase P              rotate-ca on kubernetes: prepare (new CA, bundle of both),\n"
 		"                         reissue (leaves by the new CA), complete (old CA dropped);\n"
 		"                         apply and wait for the rollout after each\n"
-		"  --kubeconfig FILE      apply with kubectl (not implemented yet)\n"
+		"  --kubeconfig FILE      kubernetes: apply the seed's manifests with kubectl (server-side\n"
+		"                         apply) and wait for the rollout; delete removes them again\n"
+		"  --shoot-kubeconfig FILE  the same for the shoot's manifests (default: --kubeconfig)\n"
 		"  --golden               secrets' data replaced by PLACEHOLDER, no PKI (for golden files)\n"
 		"  --help                 print this and exit\n");
 }
@@ -317,6 +388,7 @@ int main(int argc, char **argv)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "kubeconfig", required_argument, NULL, 'k' },
+		{ "shoot-kubeconfig", required_argument, NULL, 's' },
 		{ "golden", no_argument, NULL, 'g' },
 		{ "phase", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
@@ -326,9 +398,10 @@ int main(int argc, char **argv)
 	struct job *j;
 	struct engine_opts eo = { .out = stdout };
 	char err[SPEC_ERR_MAX + 64];
-	bool done[NFLOW];
+	bool done[ENGINE_TASKS_MAX];
+	const struct engine_task *f;
+	size_t i, nf;
 	int c, r = 2;
-	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc > 1 && !strcmp(argv[1], "serve"))
@@ -340,6 +413,7 @@ int main(int argc, char **argv)
 		case 'b': backend = optarg; break;
 		case 'o': j->out = optarg; break;
 		case 'k': kubeconfig = optarg; break;
+		case 's': j->shoot_kubeconfig = optarg; break;
 		case 'g': j->placeholders = true; break;
 		case 'p': phase = optarg; break;
 		case 'h': usage(stdout); r = 0; goto out;
@@ -361,10 +435,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "shootctl: --backend: `%s' is neither local nor kubernetes\n", backend);
 		goto out;
 	}
-	if (kubeconfig) {
-		fprintf(stderr, "shootctl: --kubeconfig: applying with kubectl is not implemented yet; "
-			"render with --out DIR, then: kubectl apply --server-side -f DIR/seed.yaml\n");
-		goto out;
+	if (kubeconfig || j->shoot_kubeconfig) {
+		const char *bad = NULL;
+
+		j->kubeconfig = kubeconfig;
+		if (!j->shoot_kubeconfig)
+			j->shoot_kubeconfig = kubeconfig;
+		if (!kubeconfig)
+			bad = "--shoot-kubeconfig needs --kubeconfig (the seed's)";
+		else if (strcmp(backend, "kubernetes"))
+			bad = "--kubeconfig goes with --backend kubernetes";
+		else if (access(kubeconfig, R_OK) || access(j->shoot_kubeconfig, R_OK))
+			bad = "cannot read the kubeconfig file";
+		if (bad) {
+			fprintf(stderr, "shootctl: %s\n", bad);
+			goto out;
+		}
 	}
 	if (spec_load(spec_path, &j->spec, err, sizeof(err))) {
 		fprintf(stderr, "shootctl: %s\n", err);
@@ -385,6 +471,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	eo.verb = cmd;
+	f = j->kubeconfig ? flow_apply : flow;
+	nf = j->kubeconfig ? NFLOW_APPLY : NFLOW;
 	r = 1;
 	if (!strcmp(cmd, "render")) {
 		for (i = 0; i < NFLOW; i++)
@@ -422,20 +510,20 @@ int main(int argc, char **argv)
 		r = 0;
 	} else if (!strcmp(cmd, "create")) {
 		eo.state_path = j->state;
-		r = engine_run(flow, NFLOW, j, &eo) ? 1 : 0;
+		r = engine_run(f, nf, j, &eo) ? 1 : 0;
 	} else if (!strcmp(cmd, "delete")) {
 		eo.state_path = j->state;
-		r = engine_reverse(flow, NFLOW, j, &eo) ? 1 : 0;
+		r = engine_reverse(f, nf, j, &eo) ? 1 : 0;
 		if (!r)
 			rmdir(j->out);	/* only if nothing else is in it */
 	} else {
-		if (engine_load_state(j->state, flow, NFLOW, done)) {
+		if (engine_load_state(j->state, f, nf, done)) {
 			fprintf(stderr, "shootctl: %s: %s\n", j->state, strerror(errno));
 			goto out;
 		}
 		printf("shoot %s/%s (seed namespace shoot--%s--%s, %s VPN)\n", j->spec.namespace,
 		       j->spec.name, j->spec.project, j->spec.name, j->spec.ha ? "HA" : "single");
-		print_tasks(flow, NFLOW, done);
+		print_tasks(f, nf, done);
 		r = 0;
 	}
 out:

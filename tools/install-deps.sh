@@ -7,6 +7,9 @@ set -euo pipefail
 need=(gcc make pkg-config libssl-dev libuv1-dev libmnl-dev libnftnl-dev
       libcmocka-dev libcap-dev libyaml-dev nftables prometheus iproute2 socat curl python3 iputils-ping clang openvpn iperf3 tinyproxy
       python3-yaml python3-jsonschema python3-kubernetes)
+# shootctl --kubeconfig drives kubectl; Debian's is kubernetes-client (any
+# kubectl already on PATH does as well).
+command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
 # The fuzz targets want clang's runtime (libFuzzer, sanitizers); that
 # package is named after clang's major version and is not everywhere.
 optional=(libclang-rt-14-dev)

@@ -23,8 +23,25 @@ grep -q 'kind: StatefulSet' "$t/o/seed.yaml"
 sed 's#pods: 100.96.0.0/11#pods: 100.96.0.0/33#' "$spec" >"$t/bad.yaml"
 if "${ctl[@]}" render "$t/bad.yaml" --backend kubernetes --out "$t/x" 2>"$t/err"; then exit 1; fi
 grep -q "spec.networking.pods: line 13: \`100.96.0.0/33' is not a CIDR" "$t/err"
-if "${ctl[@]}" create "$spec" --backend kubernetes --out "$t/o" --kubeconfig /dev/null 2>"$t/err"; then exit 1; fi
-grep -q 'not implemented' "$t/err"
+
+# --kubeconfig: applied with kubectl; a seed that cannot be reached fails
+# the apply (retried, then reported), and the state shows where it stopped
+cat >"$t/kubeconfig" <<'EOF'
+apiVersion: v1
+kind: Config
+clusters: [{name: seed, cluster: {server: "https://127.0.0.1:9"}}]
+users: [{name: admin, user: {token: none}}]
+contexts: [{name: seed, context: {cluster: seed, user: admin}}]
+current-context: seed
+EOF
+if "${ctl[@]}" create "$spec" --backend kubernetes --out "$t/k" --kubeconfig "$t/kubeconfig" >"$t/klog" 2>&1; then
+	echo "create against an unreachable seed succeeded"; exit 1
+fi
+grep -q '^\[fail\] apply-seed .*kubectl .*127.0.0.1:9' "$t/klog" || { cat "$t/klog"; exit 1; }
+"${ctl[@]}" status "$spec" --backend kubernetes --out "$t/k" --kubeconfig "$t/kubeconfig" >"$t/kstatus"
+grep -q 'render-seed *done' "$t/kstatus" && grep -q 'apply-seed *pending' "$t/kstatus" || { cat "$t/kstatus"; exit 1; }
+if "${ctl[@]}" create "$spec" --backend local --kubeconfig "$t/kubeconfig" 2>"$t/err"; then exit 1; fi
+grep -q -- '--kubeconfig goes with --backend kubernetes' "$t/err"
 
 "${ctl[@]}" delete "$spec" --backend kubernetes --out "$t/o" | grep -q '^delete: done'
 [ ! -e "$t/o" ]
