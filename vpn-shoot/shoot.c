@@ -278,14 +278,31 @@ static const struct conn_ops shoot_ops = {
 	.closed = shoot__closed,
 };
 
-static void link__resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
+static void link__dial(struct link *l, struct sockaddr *sa, socklen_t salen)
 {
-	struct link *l = req->data;
 	struct shoot *s = l->s;
 	struct conn_params p = s->params;
 	int err;
 
-	if (s->stopping) {
+	/* sin_port and sin6_port sit at the same offset. */
+	((struct sockaddr_in *)sa)->sin_port = htons(l->connect_port);
+	p.owner = l;
+	if (s->cfg.http_proxy) {
+		p.proxy_target = l->target;
+		p.proxy_header = s->cfg.proxy_header;
+	}
+	err = conn_connect(s->loop, sa, salen, &p, ++s->next_id, &l->conn);
+	if (err) {
+		log_warn(NULL, "server %s: cannot connect: %s", l->target, strerror(-err));
+		link__schedule(l);
+	}
+}
+
+static void link__resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
+{
+	struct link *l = req->data;
+
+	if (l->s->stopping) {
 		uv_freeaddrinfo(ai);
 		return;
 	}
@@ -294,24 +311,32 @@ static void link__resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *a
 		link__schedule(l);
 		return;
 	}
-	((struct sockaddr_in *)ai->ai_addr)->sin_port = htons(l->connect_port);
-	p.owner = l;
-	if (s->cfg.http_proxy) {
-		p.proxy_target = l->target;
-		p.proxy_header = s->cfg.proxy_header;
-	}
-	err = conn_connect(s->loop, ai->ai_addr, ai->ai_addrlen, &p, ++s->next_id, &l->conn);
+	link__dial(l, ai->ai_addr, ai->ai_addrlen);
 	uv_freeaddrinfo(ai);
-	if (err) {
-		log_warn(NULL, "server %s: cannot connect: %s", l->target, strerror(-err));
-		link__schedule(l);
-	}
 }
 
 static void link__start(struct link *l)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} a = { 0 };
 
+	/* An address needs no resolver: dialing at once saves the round
+	 * trip through libuv's thread pool (and starting its threads),
+	 * half a millisecond of the first connection. */
+	if (inet_pton(AF_INET, l->connect_host, &a.in.sin_addr) == 1) {
+		a.in.sin_family = AF_INET;
+		link__dial(l, &a.sa, sizeof(a.in));
+		return;
+	}
+	if (inet_pton(AF_INET6, l->connect_host, &a.in6.sin6_addr) == 1) {
+		a.in6.sin6_family = AF_INET6;
+		link__dial(l, &a.sa, sizeof(a.in6));
+		return;
+	}
 	l->gai.data = l;
 	if (uv_getaddrinfo(l->s->loop, &l->gai, link__resolved, l->connect_host, NULL, &hints))
 		link__schedule(l);
