@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/uio.h>
@@ -8,9 +9,24 @@
 
 static void tunio__readable(uv_poll_t *h, int status, int events);
 
+struct conn tunio_hold_marker;
+
+/* tunio_release() queues what waits on a tunnel that just came up, with
+ * an empty queue: all of it must fit. */
+_Static_assert(2 * TUNIO_HOLD_BYTES <= CONN_TX_CAP - CONN_TX_CTRL_RESERVE,
+	       "held packets fit a fresh tunnel's queue");
+
+/* A held packet as read (with its virtio-net header on a vnet device). */
+struct tunio_waiting {
+	struct tunio_waiting *next;
+	uint64_t at_ms;
+	size_t len;
+	uint8_t data[];
+};
+
 static void tunio__set_reading(struct tunio *t, bool on)
 {
-	if (t->reading == on)
+	if (t->reading == on || !t->started)
 		return;
 	t->reading = on;
 	if (on)
@@ -31,18 +47,85 @@ int tunio_start(struct tunio *t, uv_loop_t *loop, int fd, bool vnet,
 	t->held_for = NULL;
 	t->guess = NULL;
 	t->reading = false;
+	t->wait = NULL;
+	t->wait_tail = &t->wait;
+	t->wait_n = t->wait_bytes = 0;
 	err = uv_poll_init(loop, &t->poll, fd);
 	if (err)
 		return err;
-	t->poll.data = t;
+	uv_timer_init(loop, &t->wait_timer);
+	t->poll.data = t->wait_timer.data = t;
+	t->started = true;
 	tunio__set_reading(t, true);
 	return 0;
 }
 
+/* Unlinks and returns the oldest held packet. */
+static struct tunio_waiting *tunio__wait_pop(struct tunio *t)
+{
+	struct tunio_waiting *h = t->wait;
+
+	t->wait = h->next;
+	if (!t->wait)
+		t->wait_tail = &t->wait;
+	t->wait_n--;
+	t->wait_bytes -= h->len;
+	return h;
+}
+
+static void tunio__wait_push(struct tunio *t, struct tunio_waiting *h)
+{
+	h->next = NULL;
+	*t->wait_tail = h;
+	t->wait_tail = &h->next;
+	t->wait_n++;
+	t->wait_bytes += h->len;
+}
+
+/* Drops what has waited too long; the timer runs while anything waits,
+ * due when the oldest packet expires. */
+static void tunio__wait_expire(uv_timer_t *timer)
+{
+	struct tunio *t = timer->data;
+	uint64_t now = uv_now(timer->loop);
+
+	while (t->wait && now - t->wait->at_ms >= TUNIO_HOLD_MS) {
+		free(tunio__wait_pop(t));
+		stats_drop(DROP_no_tunnel);
+	}
+	if (t->wait)
+		uv_timer_start(&t->wait_timer, tunio__wait_expire,
+			       t->wait->at_ms + TUNIO_HOLD_MS - now, 0);
+}
+
+static void tunio__hold(struct tunio *t, const uint8_t *p, size_t n)
+{
+	struct tunio_waiting *h = NULL;
+
+	if (t->wait_n < TUNIO_HOLD_PACKETS && t->wait_bytes + n <= TUNIO_HOLD_BYTES)
+		h = malloc(sizeof(*h) + n);
+	if (!h) {
+		stats_drop(DROP_no_tunnel);
+		return;
+	}
+	h->at_ms = uv_now(t->poll.loop);
+	h->len = n;
+	memcpy(h->data, p, n);
+	tunio__wait_push(t, h);
+	if (!uv_is_active((uv_handle_t *)&t->wait_timer))
+		uv_timer_start(&t->wait_timer, tunio__wait_expire, TUNIO_HOLD_MS, 0);
+}
+
 void tunio_stop(struct tunio *t)
 {
+	if (!t->started)
+		return;
+	t->started = false;
+	while (t->wait)
+		free(tunio__wait_pop(t));
 	uv_poll_stop(&t->poll);
 	uv_close((uv_handle_t *)&t->poll, NULL);
+	uv_close((uv_handle_t *)&t->wait_timer, NULL);
 }
 
 static int tunio__emit_data(void *arg, const uint8_t *p, size_t n)
@@ -50,20 +133,21 @@ static int tunio__emit_data(void *arg, const uint8_t *p, size_t n)
 	return conn_send_data(arg, p, n);
 }
 
-/* Queues what t->buf[0..n) holds on c. Returns 0, or -ENOBUFS if c cannot
- * take all of it now (nothing is queued then). */
-static int tunio__queue(struct tunio *t, struct conn *c, size_t n)
+/* Queues the packet buf[0..n) (as read: t->buf or a held one) on c.
+ * Returns 0, or -ENOBUFS if c cannot take all of it now (nothing is
+ * queued then). */
+static int tunio__queue(struct tunio *t, struct conn *c, uint8_t *buf, size_t n)
 {
-	const struct virtio_net_hdr *vh = (const void *)t->buf;
-	uint8_t *pkt = t->buf + GSO_HDR_LEN;
+	const struct virtio_net_hdr *vh = (const void *)buf;
+	uint8_t *pkt = buf + GSO_HDR_LEN;
 	size_t len = n - GSO_HDR_LEN, segs;
 
 	if (!t->vnet)
-		return conn_send_data(c, t->buf, n);
+		return conn_send_data(c, buf, n);
 	if (gso_plain(vh))
 		return conn_send_data(c, pkt, len);
 	if (conn_caps(c) & CAP_GSO)
-		return conn_send_frame(c, FRAME_DATA_GSO, t->buf, n);
+		return conn_send_frame(c, FRAME_DATA_GSO, buf, n);
 	/* The peer takes plain packets only: cut here, if the whole of it
 	 * fits (each segment repeats the headers, at most 120 bytes). */
 	segs = vh->gso_size ? len / vh->gso_size + 1 : 1;
@@ -108,7 +192,9 @@ static void tunio__readable(uv_poll_t *h, int status, int events)
 		stats_inc(STAT_tun_rx_packets, 1);
 		stats_inc(STAT_tun_rx_bytes, (uint64_t)n - off);
 		c = t->route(t, p + off, (size_t)n - off);
-		if (!c)
+		if (c == TUNIO_HOLD)
+			tunio__hold(t, p, (size_t)n);
+		if (!c || c == TUNIO_HOLD)
 			continue;
 		if (c != last && last)
 			conn_flush(last);
@@ -120,7 +206,7 @@ static void tunio__readable(uv_poll_t *h, int status, int events)
 		}
 		if (direct)	/* guessed wrong: the reservation is dropped */
 			memcpy(t->buf, direct, (size_t)n);
-		if (tunio__queue(t, c, (size_t)n)) {
+		if (tunio__queue(t, c, t->buf, (size_t)n)) {
 			t->held_for = c;
 			t->held_len = (size_t)n;
 			tunio__set_reading(t, false);
@@ -135,11 +221,43 @@ void tunio_resume(struct tunio *t, struct conn *c)
 {
 	if (t->held_for != c)
 		return;
-	if (tunio__queue(t, c, t->held_len))
+	if (tunio__queue(t, c, t->buf, t->held_len))
 		return;
 	t->held_for = NULL;
 	conn_flush(c);
 	tunio__set_reading(t, true);
+}
+
+void tunio_release(struct tunio *t)
+{
+	size_t off = t->vnet ? GSO_HDR_LEN : 0, n = t->wait_n;
+	uint64_t now;
+
+	if (!t->started || !n)
+		return;
+	now = uv_now(t->poll.loop);
+	/* Each packet once, in order; one the hook holds again goes to the
+	 * back, still with the time it was read. */
+	while (n--) {
+		struct tunio_waiting *h = tunio__wait_pop(t);
+		struct conn *c = NULL;
+
+		if (now - h->at_ms < TUNIO_HOLD_MS)
+			c = t->route(t, h->data + off, h->len - off);
+		else
+			stats_drop(DROP_no_tunnel);
+		if (c == TUNIO_HOLD) {
+			tunio__wait_push(t, h);
+			continue;
+		}
+		/* Room for all of it (see the assertion above), even cut
+		 * into segments for a peer without CAP_GSO. */
+		if (c && tunio__queue(t, c, h->data, h->len))
+			stats_drop(DROP_no_tunnel);
+		free(h);
+	}
+	if (!t->wait)
+		uv_timer_stop(&t->wait_timer);
 }
 
 void tunio_forget(struct tunio *t, struct conn *c)

@@ -172,10 +172,10 @@ static struct conn *server__route(struct tunio *t, const uint8_t *pkt, size_t le
 		stats_drop(DROP_no_route);
 		return NULL;
 	}
-	if (!(c = server__pick(s, pkt, len))) {
-		stats_drop(DROP_no_tunnel);
-		return NULL;
-	}
+	/* No agent is up: one may be starting or reconnecting, so the
+	 * packet waits for it a little (tunio.h, "Holding"). */
+	if (!(c = server__pick(s, pkt, len)))
+		return TUNIO_HOLD;
 	server__track(s, pkt, len, c);
 	return c;
 }
@@ -251,6 +251,7 @@ static int server__up(struct conn *c, const struct hello *h)
 
 	s->by_off[c->pool_off] = c;
 	server__list_up(s);
+	tunio_release(&s->tun);
 	inet_ntop(AF_INET6, &c->welcome.addr, a, sizeof(a));
 	log_info(&c->log, "tunnel up: address %s, agent %s, mtu %u", a,
 		 h->name[0] ? h->name : "-", h->mtu);
@@ -821,6 +822,7 @@ out:
 	ctl_stop(&s->ctl);
 	ctl_stop(&s->ctl_ro);
 	http_server_stop(&s->http);
+	tunio_stop(&s->tun);
 	daemon_loop_drain(s->loop);
 	uv_loop_close(s->loop);
 	if (s->listen_fd >= 0)

@@ -613,6 +613,7 @@ out:
 	ctl_stop(&s->ctl);
 	ctl_stop(&s->ctl_ro);
 	http_server_stop(&s->http);
+	tunio_stop(&s->tun);
 	s->stopping = true;
 	daemon_loop_drain(s->loop);
 	uv_loop_close(s->loop);

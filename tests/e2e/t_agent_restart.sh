@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The agent is killed (SIGKILL: no cleanup, its nftables table and rules
 # stay behind) and started again: the server notices, the new agent takes
-# the leftovers over and the tunnel carries traffic again.
+# the leftovers over and the tunnel carries traffic again. While no agent
+# is up the server holds packets for the shoot networks up to a second: a
+# ping sent before the new agent is up is answered once it is, one that
+# waits longer is dropped and counted.
 #
 #    seed ns                     agent ns                    node ns                      pod ns
 #  +----------------------+    +----------------------+    +-----------------------+    +--------------------+
@@ -33,8 +36,19 @@ stop shoot KILL
 wait_for "$(( $(to_ms "$KEEPALIVE_TIMEOUT") / 1000 + 2 ))" \
 	"vpn-server to notice the agent is gone (tunnels_up: 0)" tunnels_up_is server 0
 
-step "start vpn-shoot again"
+step "no agent for longer than a second: a held ping is dropped, counted as no_tunnel"
+drops0=$(stat_value server dropped_no_tunnel)
+if nsx "$NS_SEED" ping -n -c 1 -W 2 "$NODE4" >/dev/null 2>&1; then
+	fail "ping $NODE4 answered without an agent"
+fi
+stat_moved server dropped_no_tunnel "$drops0"
+
+step "start vpn-shoot again; a ping sent just before is held and answered"
+nsx "$NS_SEED" ping -n -c 1 -W 5 "$NODE4" >"$E2E_T/held-ping.txt" 2>&1 &
+held_ping=$!
+sleep 0.1
 start_shoot
+wait "$held_ping" || fail "the ping sent before the agent was up got no answer: $(cat "$E2E_T/held-ping.txt")"
 wait_tunnel 10
 check_traffic
 
