@@ -173,7 +173,7 @@ static int save_state(const struct run *r, const char *path)
 	if (!path)
 		return 0;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (!(f = fopen(tmp, "w")))
+	if (!(f = fopen(tmp, "we")))
 		goto fail;
 	fprintf(f, "# shootctl flow state: the tasks done\n");
 	for (i = 0; i < r->n; i++)
@@ -196,7 +196,7 @@ int engine_load_state(const char *path, const struct engine_task *t, size_t n, b
 
 	for (i = 0; i < n; i++)
 		done[i] = false;
-	if (!(f = fopen(path, "r")))
+	if (!(f = fopen(path, "re")))
 		return errno == ENOENT ? 0 : -errno;
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
@@ -267,7 +267,10 @@ static int flow(const struct engine_task *t, size_t n, void *ctx, const struct e
 					res = w->result;
 			} else {
 				fprintf(r->out, "[ok] %s %ld ms\n", t[i].name, w->ms);
-				if (save_state(r, state) && !res)
+				/* Forward, a run that cannot record progress stops
+				 * (a resume would redo it all); in reverse, undoing
+				 * goes on: what is left matters more than the record. */
+				if (save_state(r, state) && !res && !reverse)
 					res = -EIO;
 			}
 			fflush(r->out);

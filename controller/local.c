@@ -7,6 +7,8 @@
  * setns() and leaves it before it returns. */
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <poll.h>
+#include <spawn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -28,6 +31,8 @@
 #include "controller/pki.h"
 #include "controller/render.h"
 #include "controller/run.h"
+
+extern char **environ;
 
 
 /* The seed side uses documentation ranges (RFC 5737). */
@@ -92,40 +97,35 @@ static bool ns_exists(const char *ns)
 	return access(p, F_OK) == 0;
 }
 
-static bool alive(pid_t pid);
+static unsigned long long starttime(pid_t pid);
+static int proc_pidfd(pid_t pid, unsigned long long t);
+static void pidfd_stop(int fd, pid_t pid, int ms);
 
-/* Every process in ns gets SIGTERM, and SIGKILL 2 s later: a process a
- * killed shootctl started but did not record is found this way too. */
+/* Every process in ns is stopped (SIGTERM, SIGKILL 2 s later): a process
+ * a killed shootctl started but did not record is found this way too. */
 static void ns_kill_all(const char *ns)
 {
 	char p[300];
 	struct stat want, st;
-	pid_t pids[256];
-	size_t n = 0, i;
 	struct dirent *d;
 	DIR *proc;
-	long until;
 
 	snprintf(p, sizeof(p), "/run/netns/%s", ns);
 	if (stat(p, &want) || !(proc = opendir("/proc")))
 		return;
-	while ((d = readdir(proc)) && n < sizeof(pids) / sizeof(pids[0])) {
+	while ((d = readdir(proc))) {
 		pid_t pid = (pid_t)atoi(d->d_name);
+		int fd;
 
-		if (pid <= 0 || pid == getpid())
+		if (pid <= 0 || pid == getpid() || (fd = proc_pidfd(pid, starttime(pid))) < 0)
 			continue;
+		/* checked after the pidfd is open: the pid is still this process */
 		snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
-		if (!stat(p, &st) && st.st_ino == want.st_ino && st.st_dev == want.st_dev &&
-		    !kill(pid, SIGTERM))
-			pids[n++] = pid;
+		if (!stat(p, &st) && st.st_ino == want.st_ino && st.st_dev == want.st_dev)
+			pidfd_stop(fd, pid, 2000);
+		close(fd);
 	}
 	closedir(proc);
-	for (i = 0, until = now_ms() + 2000; i < n; i++) {
-		while (alive(pids[i]) && now_ms() < until)
-			sleep_ms(10);
-		if (alive(pids[i]))
-			kill(pids[i], SIGKILL);
-	}
 }
 
 static int ns_del(const char *ns, char *err, size_t errlen)
@@ -211,7 +211,7 @@ static int nft_load(const struct local *l, const char *ns, const char *name, con
 	FILE *f;
 
 	path_in(l, path, sizeof(path), name);
-	if (!(f = fopen(path, "w")) || fputs(rules, f) < 0 || fclose(f)) {
+	if (!(f = fopen(path, "we")) || fputs(rules, f) < 0 || fclose(f)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -errno;
 	}
@@ -258,7 +258,7 @@ static unsigned long long starttime(pid_t pid)
 	FILE *f;
 
 	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
-	if (!(f = fopen(p, "r")))
+	if (!(f = fopen(p, "re")))
 		return 0;
 	if (fgets(buf, sizeof(buf), f) && (s = strrchr(buf, ')')) &&
 	    sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
@@ -278,7 +278,7 @@ static pid_t proc_of(const struct local *l, const char *name)
 
 	snprintf(file, sizeof(file), "%s.pid", name);
 	path_in(l, path, sizeof(path), file);
-	if (!(f = fopen(path, "r")))
+	if (!(f = fopen(path, "re")))
 		return 0;
 	if (fscanf(f, "%d %llu", &pid, &t) != 2 || pid <= 0 || starttime(pid) != t)
 		pid = 0;
@@ -294,7 +294,7 @@ static bool alive(pid_t pid)
 
 	waitpid(pid, NULL, WNOHANG);	/* reaps it if it is our child */
 	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
-	if (!(f = fopen(p, "r")))
+	if (!(f = fopen(p, "re")))
 		return false;
 	if (fgets(buf, sizeof(buf), f) && (s = strrchr(buf, ')')))
 		up = s[2] != 'Z' && s[2] != 'X';
@@ -302,26 +302,53 @@ static bool alive(pid_t pid)
 	return up;
 }
 
-/* SIGTERM, then SIGKILL after 5 s; removes the pid file. */
+/* A pidfd for pid if it is still the process started at start time t
+ * (-1 otherwise). Signals go through the pidfd: once it is open the pid
+ * cannot be recycled under us, and the start time read after opening it
+ * proves the process is the one the caller means. */
+static int proc_pidfd(pid_t pid, unsigned long long t)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	if (fd >= 0 && starttime(pid) != t) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* SIGTERM, SIGKILL after ms; waits (at most as long again) for the end. */
+static void pidfd_stop(int fd, pid_t pid, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	syscall(SYS_pidfd_send_signal, fd, SIGTERM, NULL, 0);
+	if (poll(&p, 1, ms) != 1) {
+		syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+		poll(&p, 1, ms);
+	}
+	waitpid(pid, NULL, WNOHANG);	/* reaps it if it is our child */
+}
+
+/* Stops the process the pid file names (SIGTERM, SIGKILL after 5 s) and
+ * removes the pid file. */
 static int proc_stop(const struct local *l, const char *name, char *err, size_t errlen)
 {
 	char path[PATH_MAX], file[96];
-	pid_t pid = proc_of(l, name);
+	unsigned long long t;
+	int pid, fd;
+	FILE *f;
 
-	if (pid > 0) {
-		long until = now_ms() + 5000;
-
-		kill(pid, SIGTERM);
-		while (alive(pid) && now_ms() < until)
-			sleep_ms(20);
-		if (alive(pid)) {
-			kill(pid, SIGKILL);
-			while (alive(pid))
-				sleep_ms(10);
-		}
-	}
 	snprintf(file, sizeof(file), "%s.pid", name);
 	path_in(l, path, sizeof(path), file);
+	if ((f = fopen(path, "re"))) {
+		if (fscanf(f, "%d %llu", &pid, &t) == 2 && pid > 0 &&
+		    (fd = proc_pidfd(pid, t)) >= 0) {
+			pidfd_stop(fd, pid, 5000);
+			close(fd);
+		}
+		fclose(f);
+	}
 	if (unlink(path) && errno != ENOENT) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -errno;
@@ -330,12 +357,19 @@ static int proc_stop(const struct local *l, const char *name, char *err, size_t 
 }
 
 /* Starts argv in ns as a daemon of its own session, stdout and stderr to
- * <dir>/<name>.log, and writes <dir>/<name>.pid. */
+ * <dir>/<name>.log, and writes <dir>/<name>.pid (whole or not at all).
+ * Each daemon has its namespace to itself (a pod, or a node whose only
+ * process is its kubelet), so whatever still runs there is a leftover of
+ * an earlier, interrupted run (one killed before it wrote the pid file)
+ * and goes first. */
 static int proc_start(const struct local *l, const char *name, const char *ns,
 		      char *const argv[], char *err, size_t errlen)
 {
-	char log[PATH_MAX], pidf[PATH_MAX], file[96];
+	char log[PATH_MAX], pidf[PATH_MAX], tmp[PATH_MAX + 8], file[96];
 	char *full[48] = { "ip", "netns", "exec", (char *)ns };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t dfl;
 	size_t n = 4;
 	FILE *f;
 	pid_t pid;
@@ -343,6 +377,7 @@ static int proc_start(const struct local *l, const char *name, const char *ns,
 
 	if ((r = proc_stop(l, name, err, errlen)))
 		return r;
+	ns_kill_all(ns);
 	while (*argv && n < sizeof(full) / sizeof(full[0]) - 1)
 		full[n++] = *argv++;
 	full[n] = NULL;
@@ -350,26 +385,32 @@ static int proc_start(const struct local *l, const char *name, const char *ns,
 	path_in(l, log, sizeof(log), file);
 	snprintf(file, sizeof(file), "%s.pid", name);
 	path_in(l, pidf, sizeof(pidf), file);
-	if ((pid = fork()) < 0) {
-		snprintf(err, errlen, "fork: %s", strerror(errno));
-		return -errno;
+	/* posix_spawn, not fork: the engine runs tasks in threads */
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&at);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	posix_spawnattr_setsigdefault(&at, &dfl);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF);
+	r = posix_spawnp(&pid, full[0], &fa, &at, full, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	if (r) {
+		snprintf(err, errlen, "starting %s: %s", name, strerror(r));
+		return -r;
 	}
-	if (!pid) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-		if (fd < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-			_exit(127);
-		setsid();
-		signal(SIGPIPE, SIG_DFL);
-		execvp(full[0], full);
-		_exit(127);
-	}
-	if (!(f = fopen(pidf, "w")) || fprintf(f, "%d %llu\n", (int)pid, starttime(pid)) < 0 ||
-	    fclose(f)) {
+	snprintf(tmp, sizeof(tmp), "%s.tmp", pidf);
+	if (!(f = fopen(tmp, "we")) || fprintf(f, "%d %llu\n", (int)pid, starttime(pid)) < 0 ||
+	    fclose(f) || rename(tmp, pidf)) {
+		r = -errno;
 		snprintf(err, errlen, "%s: %s", pidf, strerror(errno));
-		kill(pid, SIGKILL);
-		return -errno;
+		kill(pid, SIGKILL);	/* our child, not yet reaped: its pid is ours */
+		waitpid(pid, NULL, 0);
+		return r;
 	}
 	return 0;
 }
@@ -381,6 +422,7 @@ static int stats_ask(const char *sock, const char *cmd, char *out, size_t n)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = 2 };
+	char line[256];
 	size_t len = 0;
 	ssize_t got;
 	int fd, r = -EIO;
@@ -391,8 +433,9 @@ static int stats_ask(const char *sock, const char *cmd, char *out, size_t n)
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	snprintf(line, sizeof(line), "%s\n", cmd);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    dprintf(fd, "%s\n", cmd) < 0) {
+	    send(fd, line, strlen(line), MSG_NOSIGNAL) != (ssize_t)strlen(line)) {
 		r = -errno;
 		goto out;
 	}
@@ -454,7 +497,7 @@ static int wait_daemon(const struct local *l, const char *name, long want, long 
 	}
 	snprintf(file, sizeof(file), "%s.log", name);
 	path_in(l, log, sizeof(log), file);
-	if ((f = fopen(log, "r"))) {
+	if ((f = fopen(log, "re"))) {
 		while (fgets(line, sizeof(line), f))
 			snprintf(last, sizeof(last), "%s", line);
 		fclose(f);
@@ -516,6 +559,14 @@ int local_init(struct local *l, const struct shoot_spec *s, const char *dir, con
 	size_t i, k;
 
 	memset(l, 0, sizeof(*l));
+	/* the longest stats socket path must fit a sockaddr_un */
+	if (strlen(dir) + sizeof("/vpn-seed-server-1.sock") > sizeof(((struct sockaddr_un *)0)->sun_path) ||
+	    strlen(bin_dir) + sizeof("/vpn-server") > sizeof(l->bin)) {
+		snprintf(err, errlen, "%s: path too long for the stats sockets (%zu bytes at most)",
+			 strlen(dir) > 64 ? dir : bin_dir,
+			 sizeof(((struct sockaddr_un *)0)->sun_path) - sizeof("/vpn-seed-server-1.sock"));
+		return -ENAMETOOLONG;
+	}
 	l->spec = s;
 	snprintf(l->dir, sizeof(l->dir), "%s", dir);
 	snprintf(l->pki, sizeof(l->pki), "%s/pki", dir);
@@ -1149,7 +1200,7 @@ void local_status(const struct local *l, FILE *out)
 static int reload_all(const struct local *l, const char *why, FILE *out, char *err, size_t errlen)
 {
 	const char *bases[] = { "vpn-seed-server", "vpn-shoot" };
-	char name[32], sock[PATH_MAX], buf[1024];
+	char name[32], sock[PATH_MAX], buf[1024] = "";
 	int i, b;
 
 	for (b = 0; b < 2; b++)

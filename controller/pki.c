@@ -47,7 +47,7 @@ static void path_of(char *p, size_t n, const char *dir, const char *stem, const 
 
 static X509 *load_cert(const char *path)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f = fopen(path, "re");
 	X509 *x;
 
 	if (!f)
@@ -59,7 +59,7 @@ static X509 *load_cert(const char *path)
 
 static EVP_PKEY *load_key(const char *path)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f = fopen(path, "re");
 	EVP_PKEY *k;
 
 	if (!f)
@@ -109,7 +109,7 @@ fail:
 /* Reads a whole (small) file; -errno. */
 static int slurp(const char *path, char **out, size_t *n)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f = fopen(path, "re");
 	char *buf = NULL;
 	size_t cap = 0;
 	FILE *m;
@@ -443,9 +443,14 @@ int pki_rotate(const char *dir, const char *ns, enum pki_rotation phase, char *e
 		}
 		return write_bundle(dir, err, errlen);
 	}
-	/* prepare: a second run of it must not rotate again */
+	/* prepare: a second run of it must not rotate again, but must finish
+	 * what a killed one began (the new CA may not have been written) */
+	snprintf(org, sizeof(org), "tendril %s", ns);
 	if ((x = load_cert(old))) {
 		X509_free(x);
+		if ((r = ensure_one(dir, &ca_l, org, PKI_CA_DAYS, time(NULL), NULL, NULL, NULL, NULL,
+				    NULL, err, errlen)))
+			return r;
 		return write_bundle(dir, err, errlen);
 	}
 	if (!(x = load_cert(ca))) {
@@ -460,7 +465,6 @@ int pki_rotate(const char *dir, const char *ns, enum pki_rotation phase, char *e
 	/* The leaves stay as they are (signed by the old CA, which the
 	 * bundle still holds): only once every daemon trusts the new CA
 	 * may pki_ensure() reissue them. */
-	snprintf(org, sizeof(org), "tendril %s", ns);
 	if ((r = ensure_one(dir, &ca_l, org, PKI_CA_DAYS, time(NULL), NULL, NULL, NULL, NULL, NULL,
 			    err, errlen)))
 		return r;

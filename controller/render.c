@@ -30,7 +30,7 @@ static int b64_file(const char *dir, const char *file, char **out, char *err, si
 		return *out ? 0 : -ENOMEM;
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if (!(f = fopen(path, "rb")) || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 ||
+	if (!(f = fopen(path, "rbe")) || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 ||
 	    fseek(f, 0, SEEK_SET)) {
 		r = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));

@@ -17,7 +17,7 @@ int run_argv(char *const argv[], char *err, size_t errlen)
 {
 	posix_spawn_file_actions_t fa;
 	char tmpl[] = "/tmp/shootctl.XXXXXX", out[4096] = "", cmd[256] = "", *line;
-	int fd = mkstemp(tmpl), st = 0, r;
+	int fd = mkostemp(tmpl, O_CLOEXEC), st = 0, r;
 	off_t size;
 	ssize_t got;
 	pid_t pid;
@@ -46,8 +46,14 @@ int run_argv(char *const argv[], char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", cmd, strerror(r));
 		return -r;
 	}
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno == EINTR)
+			continue;
+		r = -errno;
+		close(fd);
+		snprintf(err, errlen, "%s: waitpid: %s", cmd, strerror(-r));
+		return r;
+	}
 	if (WIFEXITED(st) && !WEXITSTATUS(st)) {
 		close(fd);
 		return 0;

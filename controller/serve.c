@@ -192,8 +192,12 @@ serving:
 		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 
 		if (cfd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE)
+			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
+			if (errno == EMFILE || errno == ENFILE) {
+				usleep(100 * 1000);	/* clients hold every fd: let some end */
+				continue;
+			}
 			r = -errno;
 			snprintf(err, errlen, "accept: %s", strerror(errno));
 			goto out;

@@ -14,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <ftw.h>
 #include <limits.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -197,6 +200,14 @@ static const struct engine_task flow_apply[] = {
 };
 #define NFLOW_APPLY (sizeof(flow_apply) / sizeof(flow_apply[0]))
 
+static bool applied(const bool *done)
+{
+	for (size_t i = 0; i < NFLOW_APPLY; i++)
+		if (done[i] && (flow_apply[i].run == t_apply_seed || flow_apply[i].run == t_apply_shoot))
+			return true;
+	return false;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -284,13 +295,65 @@ static void print_tasks(const struct engine_task *t, size_t n, const bool *done)
  * removes only a directory shootctl made. */
 #define LOCAL_MARK ".shootctl-local"
 
+/* Makes the state directory (under /run/shootctl unless --out) and marks
+ * it, or accepts one that is marked already (a resume) or empty. Anything
+ * else is somebody's directory: -EEXIST, said on stderr. */
+static int state_dir(const char *dir, const char *mark, bool under_run)
+{
+	DIR *d;
+	struct dirent *e;
+	int fd, n = 0;
+
+	if (under_run && mkdir("/run/shootctl", 0700) && errno != EEXIST)
+		goto fail;
+	if (mkdir(dir, 0700)) {
+		if (errno != EEXIST || !(d = opendir(dir)))
+			goto fail;
+		while ((e = readdir(d)))
+			n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+		closedir(d);
+		if (n && access(mark, F_OK)) {
+			fprintf(stderr, "shootctl: %s exists and is not a shootctl state directory; "
+				"choose another --out\n", dir);
+			return -EEXIST;
+		}
+	}
+	if ((fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		goto fail;
+	close(fd);
+	return 0;
+fail:
+	fprintf(stderr, "shootctl: %s: %s\n", dir, strerror(errno));
+	return -errno;
+}
+
+static const char *rm_keep;	/* nftw has no context pointer */
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	if (!strcmp(path, rm_keep) || ftw->level == 0)
+		return 0;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* Removes the state directory with the mark last, so a delete that is
+ * interrupted leaves a directory the next delete still recognizes. */
+static int remove_state_dir(const char *dir, const char *mark)
+{
+	rm_keep = mark;
+	if (nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) ||
+	    unlink(mark) || rmdir(dir))
+		return -errno;
+	return 0;
+}
+
 static int local_main(struct job *j, const char *cmd)
 {
 	struct engine_opts eo = { .out = stdout, .verb = cmd };
 	struct local *l = calloc(1, sizeof(*l));
 	char dir[PATH_MAX / 2], bin[PATH_MAX / 2], err[1024], mark[PATH_MAX];
 	bool done[ENGINE_TASKS_MAX];
-	int r = 2, fd;
+	int r = 2;
 
 	if (!l)
 		return 1;
@@ -302,7 +365,11 @@ static int local_main(struct job *j, const char *cmd)
 		render_seed_namespace(&j->spec, ns, sizeof(ns));
 		snprintf(dir, sizeof(dir), "/run/shootctl/%s", ns);
 	}
-	if (bin_dir(bin, sizeof(bin)) || local_init(l, &j->spec, dir, bin, err, sizeof(err))) {
+	if (bin_dir(bin, sizeof(bin))) {
+		fprintf(stderr, "shootctl: /proc/self/exe: %s\n", strerror(errno));
+		goto out;
+	}
+	if (local_init(l, &j->spec, dir, bin, err, sizeof(err))) {
 		fprintf(stderr, "shootctl: %s\n", err);
 		goto out;
 	}
@@ -334,13 +401,11 @@ static int local_main(struct job *j, const char *cmd)
 	}
 	r = 1;
 	if (!strcmp(cmd, "create")) {
-		if ((mkdir("/run/shootctl", 0700) && errno != EEXIST) ||
-		    (mkdir(dir, 0700) && errno != EEXIST) ||
-		    (fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-			fprintf(stderr, "shootctl: %s: %s\n", dir, strerror(errno));
+		if ((r = state_dir(dir, mark, !j->out))) {
+			r = r == -EEXIST ? 2 : 1;
 			goto out;
 		}
-		close(fd);
+		r = 1;
 		printf("shoot %s/%s: creating on this machine (seed namespace %s, %d node%s, %s VPN), state in %s\n",
 		       j->spec.namespace, j->spec.name, l->ns, l->nodes, l->nodes > 1 ? "s" : "",
 		       l->replicas > 1 ? "HA" : "single", dir);
@@ -350,19 +415,12 @@ static int local_main(struct job *j, const char *cmd)
 		r = engine_reverse(local_flow, local_nflow, l, &eo) ? 1 : 0;
 		/* what is left are logs and records of this shoot */
 		if (!r && !access(mark, F_OK)) {
-			char *argv[] = { "rm", "-rf", "--one-file-system", dir, NULL };
-			pid_t pid = fork();
-
-			if (!pid) {
-				execvp(argv[0], argv);
-				_exit(127);
-			}
-			if (pid < 0 || waitpid(pid, &fd, 0) < 0 || !WIFEXITED(fd) || WEXITSTATUS(fd)) {
-				fprintf(stderr, "shootctl: cannot remove %s\n", dir);
+			if (remove_state_dir(dir, mark)) {
+				fprintf(stderr, "shootctl: cannot remove %s: %s\n", dir, strerror(errno));
 				r = 1;
-			}
-			if (!j->out)
+			} else if (!j->out) {
 				rmdir("/run/shootctl");	/* if no other shoot is there */
+			}
 		}
 	} else {	/* rotate-ca */
 		if (engine_load_state(j->state, local_flow, local_nflow, done) || !done[local_nflow - 1]) {
@@ -404,6 +462,9 @@ int main(int argc, char **argv)
 	int c, r = 2;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* a daemon that went away mid-answer is an error to report, not a
+	 * reason to die */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc > 1 && !strcmp(argv[1], "serve"))
 		return serve_main(argc, argv);
 	if (!(j = calloc(1, sizeof(*j))))
@@ -473,6 +534,14 @@ int main(int argc, char **argv)
 	eo.verb = cmd;
 	f = j->kubeconfig ? flow_apply : flow;
 	nf = j->kubeconfig ? NFLOW_APPLY : NFLOW;
+	/* objects applied to a cluster are removed only with its kubeconfig */
+	if (!j->kubeconfig && !strcmp(cmd, "delete") &&
+	    !engine_load_state(j->state, flow_apply, NFLOW_APPLY, done) && applied(done)) {
+		fprintf(stderr, "shootctl: delete: the manifests were applied to a cluster; "
+			"give --kubeconfig (and --shoot-kubeconfig) to remove them\n");
+		r = 2;
+		goto out;
+	}
 	r = 1;
 	if (!strcmp(cmd, "render")) {
 		for (i = 0; i < NFLOW; i++)

@@ -264,7 +264,7 @@ out_parser:
 
 int spec_load(const char *path, struct shoot_spec *s, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = fopen(path, "rbe");
 	char *buf = NULL;
 	size_t n = 0, cap = 0;
 	int r;
