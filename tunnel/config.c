@@ -50,6 +50,7 @@ static const struct cfg_opt cfg_opts[] = {
 	{ "log-format", "LOG_FORMAT", ROLE_BOTH, K_LOGFMT, OFF(log_format), 0, "text|json", "log line format" },
 	{ "log-level", "LOG_LEVEL", ROLE_BOTH, K_LOGLVL, OFF(log_level), 0, "LEVEL", "debug, info, warn or error" },
 	{ "offload", "VPN_OFFLOAD", ROLE_BOTH, K_ONOFF, OFF(offload), 0, "on|off", "TUN offloads: 64 KB TCP segments cross the tunnel whole" },
+	{ "ktls", "VPN_KTLS", ROLE_BOTH, K_ONOFF, OFF(ktls), 0, "on|off", "kernel TLS for the tunnels where the kernel and OpenSSL offer it (default off)" },
 	{ "user", "VPN_USER", ROLE_BOTH, K_STR, OFF(user), 0, "NAME", "run as this user after set-up, keeping only CAP_NET_ADMIN" },
 
 	{ "listen", "VPN_LISTEN", CFG_SERVER, K_HOSTPORT, OFF(listen), 0, "ADDR:PORT", "where shoot agents connect" },

@@ -423,6 +423,12 @@ static void conn__go_up(struct conn *c)
 	c->state = CONN_UP;
 	c->up_since_ms = c->last_rx_ms = conn_now_ms();
 	stats_inc(STAT_handshakes_ok, 1);
+	/* set by OpenSSL at the handshake's end when --ktls on could be met */
+	if (BIO_get_ktls_send(SSL_get_wbio(c->ssl))) {
+		stats_inc(STAT_ktls_tunnels, 1);
+		log_info(&c->log, "kernel TLS: the kernel encrypts this tunnel's records%s",
+			 BIO_get_ktls_recv(SSL_get_rbio(c->ssl)) ? " and decrypts them" : "");
+	}
 	uv_timer_stop(&c->timer);
 	uv_timer_start(&c->timer, conn__timer_cb, ka, ka);
 	if (c->p.ops->up && c->p.ops->up(c, c->server ? &c->peer_hello : &c->welcome)) {

@@ -84,6 +84,16 @@ void daemon_info_begin(struct ctl_out *o, const char *role, uint64_t started_ms)
 	ctl_kv_u64(o, "uptime_s", (conn_now_ms() - started_ms) / 1000);
 }
 
+void daemon_info_ktls(struct ctl_out *o, const struct daemon_tls *t)
+{
+	if (!t->ktls)
+		ctl_kv_str(o, "ktls", "off");
+	else if (tls_kernel_has_ktls())
+		ctl_kv_str(o, "ktls", "requested; the kernel offers it (ktls_tunnels counts the tunnels that got it)");
+	else
+		ctl_kv_str(o, "ktls", "requested; this kernel has no tls ULP, OpenSSL encrypts");
+}
+
 static void daemon__close_walk(uv_handle_t *h, void *arg)
 {
 	if (!uv_is_closing(h))
@@ -130,8 +140,10 @@ int daemon_tls_load(struct daemon_tls *t, bool server, const struct cfg *c,
 	t->cert = c->cert;
 	t->key = c->key;
 	t->ca = c->ca;
+	t->ktls = c->ktls;
 	daemon__tls_digest(t, t->digest);
-	return tls_ctx_new(&t->ctx, server, "", t->cert, t->key, t->ca, err, errlen);
+	return tls_ctx_new_flags(&t->ctx, server, "", t->cert, t->key, t->ca,
+				 t->ktls ? TLS_KTLS : 0, err, errlen);
 }
 
 int daemon_tls_reload(struct daemon_tls *t)
@@ -141,7 +153,8 @@ int daemon_tls_reload(struct daemon_tls *t)
 	int ret;
 
 	daemon__tls_digest(t, t->digest);
-	ret = tls_ctx_new(&ctx, t->server, "", t->cert, t->key, t->ca, err, sizeof(err));
+	ret = tls_ctx_new_flags(&ctx, t->server, "", t->cert, t->key, t->ca,
+				t->ktls ? TLS_KTLS : 0, err, sizeof(err));
 	if (ret) {
 		log_error(NULL, "reload failed, keeping the old certificates: %s", err);
 		return ret;

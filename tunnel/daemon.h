@@ -30,6 +30,9 @@ void daemon_signals_stop(struct daemon_signals *s);
 /* Fields of `show info` common to both daemons; the caller adds its own
  * and closes the block with ctl_kv_end(). */
 void daemon_info_begin(struct ctl_out *o, const char *role, uint64_t started_ms);
+struct daemon_tls;
+/* The `ktls' line of `show info': off, or what --ktls on can get here. */
+void daemon_info_ktls(struct ctl_out *o, const struct daemon_tls *t);
 
 /* The TLS identity of a daemon, reloadable. A reload (SIGHUP, `reload`,
  * or a change of the files on disk) builds a new context; new handshakes
@@ -42,7 +45,7 @@ void daemon_info_begin(struct ctl_out *o, const char *role, uint64_t started_ms)
  * reload happens only if the files' contents changed. */
 struct daemon_tls {
 	SSL_CTX *ctx;
-	bool server;
+	bool server, ktls;
 	const char *cert, *key, *ca;
 	unsigned char digest[32];
 	uv_fs_event_t watch[3];

@@ -18,6 +18,7 @@
 	X(tun_tx_bytes, COUNTER, "bytes written to the TUN device") \
 	X(handshakes_ok, COUNTER, "tunnels that completed TLS and hello") \
 	X(handshakes_failed, COUNTER, "tunnel handshakes that failed (any reason)") \
+	X(ktls_tunnels, COUNTER, "tunnels whose records the kernel encrypts (--ktls on, where offered)") \
 	X(reconnects, COUNTER, "tunnels re-established after a loss (agent)") \
 	X(tunnels_closed, COUNTER, "tunnels that went down") \
 	X(flows_tracked, GAUGE, "flows the server tracks now (a gauge)") \

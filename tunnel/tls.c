@@ -118,6 +118,10 @@ int tls_ctx_new_flags(SSL_CTX **out, bool server, const char *flagpfx,
 	/* Partial writes let a big batch go out record by record; the
 	 * moving buffer lets us compact the queue between retries. Released
 	 * buffers keep an idle tunnel small. */
+#ifdef SSL_OP_ENABLE_KTLS
+	if (flags & TLS_KTLS)
+		SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
+#endif
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 			      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 			      SSL_MODE_RELEASE_BUFFERS);
@@ -224,4 +228,19 @@ void tls_failure_reason(SSL *ssl, int ret, char *buf, size_t len)
 		snprintf(buf, len, "TLS error %d", e);
 	}
 	ERR_clear_error();
+}
+
+bool tls_kernel_has_ktls(void)
+{
+	char buf[256] = "", *tok, *save = NULL;
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_available_ulp", "re");
+	bool yes = false;
+
+	if (!f)
+		return false;
+	if (fgets(buf, sizeof(buf), f))
+		for (tok = strtok_r(buf, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
+			yes |= !strcmp(tok, "tls");
+	fclose(f);
+	return yes;
 }

@@ -21,7 +21,15 @@ enum tls_flags {
 	 * (the HTTP CONNECT proxy), whose clients (curl, kube-apiserver)
 	 * offer "http/1.1" or nothing, never PROTO_ALPN. */
 	TLS_NO_ALPN = 1U << 0,
+	/* Kernel TLS (--ktls on): OpenSSL hands the records' encryption to
+	 * the kernel where both it (built with kTLS) and the kernel (the
+	 * "tls" TCP ULP) can; otherwise nothing changes. */
+	TLS_KTLS = 1U << 1,
 };
+
+/* Whether this kernel offers the "tls" TCP upper-layer protocol (the
+ * module may also load on first use, so "no" is a hint, not a verdict). */
+bool tls_kernel_has_ktls(void);
 
 /* tls_ctx_new with flags (enum tls_flags); tls_ctx_new is flags = 0. */
 int tls_ctx_new_flags(SSL_CTX **out, bool server, const char *flagpfx,

@@ -509,6 +509,7 @@ static void server__info(struct ctl_out *o, void *owner)
 		strcat(nets, one);
 	}
 	daemon_info_begin(o, "server", s->started_ms);
+	daemon_info_ktls(o, &s->tls);
 	ctl_kv_u64(o, "tunnels_up", up);
 	ctl_kv_u64(o, "connections", s->nconns);
 	ctl_kv_str(o, "listen", s->cfg.listen);

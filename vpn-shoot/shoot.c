@@ -414,6 +414,7 @@ static void shoot__info(struct ctl_out *o, void *owner)
 	struct shoot *s = owner;
 
 	daemon_info_begin(o, "shoot", s->started_ms);
+	daemon_info_ktls(o, &s->tls);
 	ctl_kv_u64(o, "tunnels_up", shoot__tunnels_up(s));
 	ctl_kv_u64(o, "servers", s->nlinks);
 	ctl_kv_str(o, "dev", s->cfg.dev);
