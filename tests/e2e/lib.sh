@@ -397,7 +397,7 @@ log_wait() {
 	if ! poll "$secs" log_grep "$name" "$@"; then
 		fail "$name log: no line matching /$(IFS=/; echo "$*")/ within ${secs}s"
 	fi
-	log_grep "$name" "$@" | head -n 1
+	log_grep "$name" "$@" | sed -n 1p
 }
 
 log_grep() {
@@ -460,7 +460,7 @@ stats() {
 info() {
 	local out
 	out=$(stats "$1" show info) || return 1
-	printf '%s\n' "$out" | sed -n "s/^$2:[[:space:]]*//p" | head -n 1
+	printf '%s\n' "$out" | sed -n "s/^$2:[[:space:]]*//p" | sed -n 1p
 }
 
 tunnels_up_is() {	# SIDE N

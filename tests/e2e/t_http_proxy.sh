@@ -65,6 +65,6 @@ wait_tunnel 15
 check_traffic
 grep -q "CONNECT $SEED_UP4:$VPN_PORT" "$E2E_T/tinyproxy.out" ||
 	fail "tinyproxy logged no CONNECT to $SEED_UP4:$VPN_PORT: $(tail -n 5 "$E2E_T/tinyproxy.out")"
-remote=$(table_col server "show tunnels" remote | head -n 1)
+remote=$(table_col server "show tunnels" remote | sed -n 1p)
 step "vpn-server sees the tunnel coming from the proxy: $remote"
 pass

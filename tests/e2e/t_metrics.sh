@@ -48,8 +48,8 @@ promtool check metrics <"$E2E_T/server.prom" || fail "promtool rejects vpn-serve
 nsx "$NS_AGENT" curl -sS --max-time 2 http://127.0.0.1:15001/metrics >"$E2E_T/shoot.prom"
 promtool check metrics <"$E2E_T/shoot.prom" || fail "promtool rejects vpn-shoot's /metrics"
 
-id=$(table_col server "show tunnels" id | head -n 1)
-peer=$(table_col server "show tunnels" peer | head -n 1)
+id=$(table_col server "show tunnels" id | sed -n 1p)
+peer=$(table_col server "show tunnels" peer | sed -n 1p)
 key="vpn_tunnel_tx_packets_total{tunnel=\"$id\",peer=\"$peer\"}"
 step "20 pings move $key by at least 20"
 before=$(metric "$key")

@@ -67,7 +67,7 @@ assert_contains "$OUT" "reconnects: " "shoot's show tunnels"
 step "-r: the daemon's table, unchanged"
 vc -s "$SRV" -r show tunnels
 assert_eq "$RC" 0 "vpnctl -r show tunnels exit status"
-assert_eq "$(printf '%s\n' "$OUT" | head -n 1 | cut -c1-4)" "# id" "header of the raw table"
+assert_eq "$(printf '%s\n' "$OUT" | sed -n 1p | cut -c1-4)" "# id" "header of the raw table"
 assert_contains "$OUT" $'\tvpn-shoot\t' "raw row"
 vc -s "$SRV" show info
 assert_eq "$RC" 0 "vpnctl show info exit status"
