@@ -93,6 +93,44 @@ static void conn__sockopts(int fd, unsigned timeout_ms)
 	setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
 }
 
+/* OpenSSL writes each record (16 KB at most) with its own write(): a
+ * 64 KB segment took four syscalls, four pushes through the TCP stack and
+ * four wake-ups of the peer. A buffer BIO under SSL gathers the records of
+ * one flush into one write() (conn__flush_bio() ends every flush, so
+ * nothing waits in it for more). Not with kernel TLS, which needs SSL
+ * writing to the socket BIO itself. */
+static int conn__set_bios(SSL *ssl, int fd)
+{
+	BIO *rd, *wr, *buf;
+
+#ifdef SSL_OP_ENABLE_KTLS
+	if (SSL_get_options(ssl) & SSL_OP_ENABLE_KTLS)
+		return SSL_set_fd(ssl, fd) ? 0 : -ENOMEM;
+#endif
+	rd = BIO_new_socket(fd, BIO_NOCLOSE);
+	wr = BIO_new_socket(fd, BIO_NOCLOSE);
+	buf = BIO_new(BIO_f_buffer());
+	if (!rd || !wr || !buf || BIO_set_write_buffer_size(buf, CONN_WBIO_BUF) <= 0) {
+		BIO_free(rd);
+		BIO_free(wr);
+		BIO_free(buf);
+		return -ENOMEM;
+	}
+	SSL_set_bio(ssl, rd, BIO_push(buf, wr));
+	return 0;
+}
+
+/* Writes out what the buffer BIO holds: 0, -EAGAIN (poll for writable and
+ * call again), or -EIO. */
+static int conn__flush_bio(struct conn *c)
+{
+	BIO *w = SSL_get_wbio(c->ssl);
+
+	if (BIO_wpending(w) <= 0 || BIO_flush(w) > 0)
+		return 0;
+	return BIO_should_retry(w) ? -EAGAIN : -EIO;
+}
+
 static int conn__new(uv_loop_t *loop, int fd, const struct conn_params *p,
 		     unsigned id, bool server, struct conn **out)
 {
@@ -103,7 +141,7 @@ static int conn__new(uv_loop_t *loop, int fd, const struct conn_params *p,
 	c->tx = malloc(CONN_TX_CAP);
 	c->rx = malloc(CONN_RX_CAP);
 	c->ssl = SSL_new(*p->ctx);
-	if (!c->tx || !c->rx || !c->ssl || !SSL_set_fd(c->ssl, fd)) {
+	if (!c->tx || !c->rx || !c->ssl || conn__set_bios(c->ssl, fd)) {
 		SSL_free(c->ssl);
 		free(c->rx);
 		free(c->tx);
@@ -237,6 +275,7 @@ void conn_close(struct conn *c, uint16_t code, const char *fmt, ...)
 		if (n > 0 && !conn__send_ctrl(c, FRAME_CLOSE, buf, (size_t)n))
 			conn__flush(c);
 		SSL_shutdown(c->ssl);
+		conn__flush_bio(c);
 	}
 	if (was == CONN_UP) {
 		stats_inc(STAT_tunnels_closed, 1);
@@ -370,7 +409,18 @@ static void conn__flush(struct conn *c)
 		}
 	}
 	c->tx_off = c->tx_len = 0;
-	conn__set_poll(c, UV_READABLE);
+	switch (conn__flush_bio(c)) {
+	case 0:
+		conn__set_poll(c, UV_READABLE);
+		break;
+	case -EAGAIN:
+		conn__set_poll(c, UV_READABLE | UV_WRITABLE);
+		break;
+	default:
+		if (c->state != CONN_CLOSED)
+			conn_close(c, CLOSE_PROTOCOL, "send failed: %s", strerror(errno ? errno : EIO));
+		return;
+	}
 	conn__wake_producer(c);
 }
 

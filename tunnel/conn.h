@@ -41,6 +41,12 @@ enum {
 	/* TCP_NOTSENT_LOWAT of the transport: unsent bytes the kernel may
 	 * hold; enough for a few 64 KB segments in flight. */
 	CONN_NOTSENT_LOWAT = 128 * 1024,
+	/* The buffer BIO that gathers a flush's TLS records into one write()
+	 * (conn.c, conn__set_bios): three full records. Measured against
+	 * one write per record: 16% less CPU per GB, 10% more throughput,
+	 * ping under load unchanged; 128 KB saved as much CPU but added a
+	 * millisecond to the ping under load. */
+	CONN_WBIO_BUF = 48 * 1024,
 };
 
 enum conn_state {
