@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 #include <openssl/evp.h>
 
 #include "controller/render.h"
@@ -54,6 +56,16 @@ out:
 	return r;
 }
 
+static bool access_bundle(const char *dir)
+{
+	char path[4200];
+
+	if (!dir)
+		return false;
+	snprintf(path, sizeof(path), "%s/ca-bundle.crt", dir);
+	return access(path, R_OK) == 0;
+}
+
 /* A TLS secret from pki/<stem>.crt, .key and ca-bundle.crt. */
 static int secret(FILE *o, const char *name, const char *ns, const char *dir, const char *stem,
 		  bool with_key, char *err, size_t errlen)
@@ -63,7 +75,9 @@ static int secret(FILE *o, const char *name, const char *ns, const char *dir, co
 
 	snprintf(file, sizeof(file), "%s.crt", stem);
 	if ((r = b64_file(dir, file, &crt, err, errlen)) ||
-	    (r = b64_file(dir, "ca.crt", &ca, err, errlen)))
+	    /* the bundle the daemons trust; a PKI made before bundles has
+	     * only its CA */
+	    (r = b64_file(dir, access_bundle(dir) ? "ca-bundle.crt" : "ca.crt", &ca, err, errlen)))
 		goto out;
 	snprintf(file, sizeof(file), "%s.key", stem);
 	if (with_key && (r = b64_file(dir, file, &key, err, errlen)))

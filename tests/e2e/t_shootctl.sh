@@ -20,6 +20,24 @@ grep -q 'kind: StatefulSet' "$t/o/seed.yaml"
 "${ctl[@]}" create "$spec" --backend kubernetes --out "$t/o" | grep -q '^\[skip\] generate-pki'
 "${ctl[@]}" status "$spec" --backend kubernetes --out "$t/o" | grep -q 'render-shoot *done'
 
+# rotate-ca on kubernetes: one phase at a time, the manifests rewritten
+# after each (the Secrets carry the bundle the daemons trust)
+certs_in() { grep -c 'BEGIN CERTIFICATE' "$1"; }
+secret_ca_certs() {	# the vpn-seed-server Secret's ca.crt, decoded
+	awk '/^  name: vpn-seed-server$/ { f = 1 } f && /^  ca.crt:/ { print $2; exit }' "$t/o/seed.yaml" |
+		base64 -d | grep -c 'BEGIN CERTIFICATE'
+}
+if "${ctl[@]}" rotate-ca "$spec" --backend kubernetes --out "$t/o" 2>"$t/err"; then exit 1; fi
+grep -q -- '--phase prepare' "$t/err"
+"${ctl[@]}" rotate-ca "$spec" --backend kubernetes --out "$t/o" --phase prepare >/dev/null
+[ "$(certs_in "$t/o/pki/ca-bundle.crt")" = 2 ] && [ "$(secret_ca_certs)" = 2 ]
+openssl verify -CAfile "$t/o/pki/ca-old.crt" "$t/o/pki/vpn-server.crt" >/dev/null	# leaves untouched
+"${ctl[@]}" rotate-ca "$spec" --backend kubernetes --out "$t/o" --phase reissue >/dev/null
+openssl verify -CAfile "$t/o/pki/ca.crt" "$t/o/pki/vpn-server.crt" >/dev/null	# now the new CA's
+[ "$(secret_ca_certs)" = 2 ]
+"${ctl[@]}" rotate-ca "$spec" --backend kubernetes --out "$t/o" --phase complete >/dev/null
+[ "$(certs_in "$t/o/pki/ca-bundle.crt")" = 1 ] && [ "$(secret_ca_certs)" = 1 ] && [ ! -e "$t/o/pki/ca-old.crt" ]
+
 sed 's#pods: 100.96.0.0/11#pods: 100.96.0.0/33#' "$spec" >"$t/bad.yaml"
 if "${ctl[@]}" render "$t/bad.yaml" --backend kubernetes --out "$t/x" 2>"$t/err"; then exit 1; fi
 grep -q "spec.networking.pods: line 13: \`100.96.0.0/33' is not a CIDR" "$t/err"
