@@ -92,33 +92,19 @@ static long now_ms(void)
 
 static int dial(const char *hostport, char *err, size_t errlen)
 {
-	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_storage ss;
 	struct timeval tv = { .tv_sec = CHECK_TIMEOUT_S };
-	char host[INET6_ADDRSTRLEN + 2];
-	socklen_t sl;
-	uint16_t port;
+	unsigned sl;
 	int fd = -1, one = 1;
 
-	if (cfg_split_hostport(hostport, host, sizeof(host), &port)) {
-		snprintf(err, errlen, "%s: not ADDR:PORT", hostport);
-		return -EINVAL;
-	}
-	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-		ss.ss_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons(port);
-		sl = sizeof(struct sockaddr_in);
-	} else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-		ss.ss_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
-		sl = sizeof(struct sockaddr_in6);
-	} else {
-		snprintf(err, errlen, "%s: not an IP address", hostport);
+	if (cfg_sockaddr(hostport, &ss, &sl)) {
+		snprintf(err, errlen, "%s: not IP:PORT", hostport);
 		return -EINVAL;
 	}
 	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		goto fail;
-	/* a blocking connect honours SO_SNDTIMEO */
-	/* small writes each wait for an answer: no Nagle delay */
+	/* a blocking connect honours SO_SNDTIMEO; small writes each wait
+	 * for an answer, so no Nagle delay */
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ||
 	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||

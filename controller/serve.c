@@ -137,27 +137,13 @@ static SSL_CTX *tls_server(const struct serve_opts *o, char *err, size_t errlen)
 int serve_run(const struct serve_opts *o, char *err, size_t errlen)
 {
 	struct serve s = { .o = o };
-	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_storage ss;
 	struct timeval tv = { .tv_sec = SERVE_TIMEOUT_S };
-	char host[INET6_ADDRSTRLEN + 2];
-	socklen_t sl;
-	uint16_t port;
+	unsigned sl;
 	int fd = -1, one = 1, r;
 
-	if (cfg_split_hostport(o->listen, host, sizeof(host), &port)) {
-		snprintf(err, errlen, "--listen: `%s' is not ADDR:PORT", o->listen);
-		return -EINVAL;
-	}
-	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-		ss.ss_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons(port);
-		sl = sizeof(struct sockaddr_in);
-	} else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-		ss.ss_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
-		sl = sizeof(struct sockaddr_in6);
-	} else {
-		snprintf(err, errlen, "--listen: `%s' is not an IP address", host);
+	if (cfg_sockaddr(o->listen, &ss, &sl)) {
+		snprintf(err, errlen, "--listen: `%s' is not IP:PORT", o->listen);
 		return -EINVAL;
 	}
 	if ((o->cert != NULL) != (o->key != NULL)) {

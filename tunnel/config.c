@@ -1,5 +1,8 @@
 /* The option table and its parser. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +114,31 @@ static char *cfg__save(struct cfg *c, const char *s, size_t n)
 	p[n] = '\0';
 	c->store_used += n + 1;
 	return p;
+}
+
+int cfg_sockaddr(const char *s, struct sockaddr_storage *ss, unsigned *len)
+{
+	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+	char host[INET6_ADDRSTRLEN + 1];
+	uint16_t port;
+
+	memset(ss, 0, sizeof(*ss));
+	if (cfg_split_hostport(s, host, sizeof(host), &port))
+		return -EINVAL;
+	if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons(port);
+		*len = sizeof(*v4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons(port);
+		*len = sizeof(*v6);
+		return 0;
+	}
+	return -EINVAL;
 }
 
 int cfg_split_hostport(const char *s, char *host, size_t hostlen, uint16_t *port)

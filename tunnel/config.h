@@ -63,4 +63,9 @@ void cfg_usage(enum cfg_role role, FILE *out);
 int cfg_split_hostport(const char *s, char *host, size_t hostlen,
 		       uint16_t *port);
 
+struct sockaddr_storage;
+/* "ADDR:PORT" or "[v6]:PORT" with a numeric address (no name lookup) as a
+ * socket address; *len receives its length. Returns 0 or -EINVAL. */
+int cfg_sockaddr(const char *s, struct sockaddr_storage *ss, unsigned *len);
+
 #endif

@@ -2,7 +2,10 @@
  * pieces that look like "NAME=value" (an upper-case letter first) go to
  * the environment, the others to argv. An error must be one non-empty
  * line; a success must satisfy the cross-checks cfg_parse promises. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +68,26 @@ static void one(enum cfg_role role, int argc, char **argv, char **envp)
 	}
 }
 
+/* cfg_sockaddr on the first piece: a success is a numeric address of
+ * either family whose port is the one cfg_split_hostport reads. */
+static void sockaddr_check(const char *s)
+{
+	struct sockaddr_storage ss;
+	unsigned len;
+	char host[256];
+	uint16_t port;
+
+	if (cfg_sockaddr(s, &ss, &len))
+		return;
+	CHECK(!cfg_split_hostport(s, host, sizeof(host), &port));
+	if (ss.ss_family == AF_INET)
+		CHECK(len == sizeof(struct sockaddr_in) &&
+		      ntohs(((struct sockaddr_in *)&ss)->sin_port) == port);
+	else
+		CHECK(ss.ss_family == AF_INET6 && len == sizeof(struct sockaddr_in6) &&
+		      ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) == port);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *buf, *argv[MAX_PIECES + 2], *envp[MAX_PIECES + 1];
@@ -78,6 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data, size);
 	buf[size] = '\0';
 	input_has_newline = memchr(data, '\n', size) != NULL;
+	sockaddr_check(buf);	/* up to the first NUL */
 	argv[argc++] = "vpn-fuzz";
 	while (i < size && argc <= MAX_PIECES && nenv < MAX_PIECES) {
 		char *piece = buf + i;

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <cmocka.h>
 
 #include "tunnel/config.h"
@@ -579,6 +582,44 @@ static void split_hostport_takes_host_or_bracketed_v6_and_a_port(void **state)
 	}
 }
 
+/* A numeric socket address, of either family; names are not looked up. */
+static void sockaddr_takes_numeric_addresses_only(void **state)
+{
+	static const struct {
+		const char *in;
+		int rc, family;
+		unsigned len;
+		uint16_t port;
+	} rows[] = {
+		{ "192.0.2.1:1194", 0, AF_INET, sizeof(struct sockaddr_in), 1194 },
+		{ "0.0.0.0:0", 0, AF_INET, sizeof(struct sockaddr_in), 0 },
+		{ "[2001:db8::1]:9443", 0, AF_INET6, sizeof(struct sockaddr_in6), 9443 },
+		{ "[::]:15000", 0, AF_INET6, sizeof(struct sockaddr_in6), 15000 },
+		{ "localhost:80", -EINVAL, 0, 0, 0 },
+		{ "192.0.2.256:80", -EINVAL, 0, 0, 0 },
+		{ "[192.0.2.1]:80", 0, AF_INET, sizeof(struct sockaddr_in), 80 },
+		{ "2001:db8::1:80", -EINVAL, 0, 0, 0 },
+		{ "192.0.2.1", -EINVAL, 0, 0, 0 },
+		{ "", -EINVAL, 0, 0, 0 },
+	};
+
+	for (size_t i = 0; i < N(rows); i++) {
+		struct sockaddr_storage ss;
+		unsigned len = 0;
+		int rc = cfg_sockaddr(rows[i].in, &ss, &len);
+
+		if (rc != rows[i].rc)
+			fail_msg("`%s': returned %d, want %d", rows[i].in, rc, rows[i].rc);
+		if (rc)
+			continue;
+		assert_int_equal(ss.ss_family, rows[i].family);
+		assert_int_equal(len, rows[i].len);
+		assert_int_equal(ntohs(rows[i].family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+							    : ((struct sockaddr_in6 *)&ss)->sin6_port),
+				 rows[i].port);
+	}
+}
+
 static char *usage_of(enum cfg_role role)
 {
 	char *out = NULL;
@@ -644,6 +685,7 @@ int main(void)
 		cmocka_unit_test(help_and_version_are_actions_not_errors),
 		cmocka_unit_test(parsing_twice_gives_the_same_answer),
 		cmocka_unit_test(split_hostport_takes_host_or_bracketed_v6_and_a_port),
+		cmocka_unit_test(sockaddr_takes_numeric_addresses_only),
 		cmocka_unit_test(usage_lists_each_flag_of_the_role_with_its_variable),
 	};
 
