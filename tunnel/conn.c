@@ -120,6 +120,25 @@ static int conn__set_bios(SSL *ssl, int fd)
 	return 0;
 }
 
+static bool conn__has_buffer_bio(SSL *ssl)
+{
+	return BIO_method_type(SSL_get_wbio(ssl)) == BIO_TYPE_BUFFER;
+}
+
+/* --ktls on that the kernel (or OpenSSL) did not grant: SSL writes to the
+ * socket BIO; the buffer goes in under it now, between two flushes. */
+static int conn__add_buffer_bio(SSL *ssl)
+{
+	BIO *w = SSL_get_wbio(ssl), *buf = BIO_new(BIO_f_buffer());
+
+	if (!buf || BIO_set_write_buffer_size(buf, CONN_WBIO_BUF) <= 0 || !BIO_up_ref(w)) {
+		BIO_free(buf);
+		return -ENOMEM;
+	}
+	SSL_set0_wbio(ssl, BIO_push(buf, w));	/* drops SSL's own reference to w */
+	return 0;
+}
+
 /* Writes out what the buffer BIO holds: 0, -EAGAIN (poll for writable and
  * call again), or -EIO. */
 static int conn__flush_bio(struct conn *c)
@@ -237,12 +256,20 @@ static void conn__handle_closed(uv_handle_t *h)
 	free(c);
 }
 
+/* May the queue's unsent bytes move to its front? SSL_MODE_ACCEPT_MOVING_
+ * WRITE_BUFFER says yes, but OpenSSL's kernel TLS path ignores it and
+ * retries an unfinished write from the old address. */
+static bool conn__may_move(const struct conn *c)
+{
+	return !(c->ktls_tx && c->tx_retry);
+}
+
 /* Queues a control frame; it may use the reserved tail of the queue. */
 static int conn__send_ctrl(struct conn *c, uint8_t type, const void *payload, size_t len)
 {
 	size_t need = FRAME_HDR_LEN + len;
 
-	if (c->tx_len + need > CONN_TX_CAP && c->tx_off) {
+	if (c->tx_len + need > CONN_TX_CAP && c->tx_off && conn__may_move(c)) {
 		memmove(c->tx, c->tx + c->tx_off, c->tx_len - c->tx_off);
 		c->tx_len -= c->tx_off;
 		c->tx_off = 0;
@@ -319,7 +346,7 @@ uint8_t *conn_tx_reserve(struct conn *c, size_t max)
 
 	if (c->state != CONN_UP)
 		return NULL;
-	if (c->tx_len + need > limit && c->tx_off) {
+	if (c->tx_len + need > limit && c->tx_off && conn__may_move(c)) {
 		/* Compacting moves unsent bytes OpenSSL may be retrying;
 		 * SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER allows that. */
 		memmove(c->tx, c->tx + c->tx_off, c->tx_len - c->tx_off);
@@ -381,37 +408,13 @@ static void conn__wake_producer(struct conn *c)
 	}
 }
 
-static void conn__flush(struct conn *c)
+/* What SSL_write put in the buffer BIO goes out, and the poll watches
+ * for writable exactly while something waits (in the queue or the BIO). */
+static void conn__flush_end(struct conn *c, bool queue_waits)
 {
-	while (c->tx_off < c->tx_len) {
-		size_t n = c->tx_len - c->tx_off;
-		int r = SSL_write(c->ssl, c->tx + c->tx_off, n > INT_MAX ? INT_MAX : (int)n);
-
-		if (r > 0) {
-			c->tx_off += (size_t)r;
-			continue;
-		}
-		switch (SSL_get_error(c->ssl, r)) {
-		case SSL_ERROR_WANT_WRITE:
-			conn__set_poll(c, UV_READABLE | UV_WRITABLE);
-			conn__wake_producer(c);
-			return;
-		case SSL_ERROR_WANT_READ:
-			conn__wake_producer(c);
-			return;	/* reading is always on */
-		default:
-			if (c->state != CONN_CLOSED) {
-				char why[200];
-				tls_failure_reason(c->ssl, r, why, sizeof(why));
-				conn_close(c, CLOSE_PROTOCOL, "send failed: %s", why);
-			}
-			return;
-		}
-	}
-	c->tx_off = c->tx_len = 0;
 	switch (conn__flush_bio(c)) {
 	case 0:
-		conn__set_poll(c, UV_READABLE);
+		conn__set_poll(c, queue_waits ? UV_READABLE | UV_WRITABLE : UV_READABLE);
 		break;
 	case -EAGAIN:
 		conn__set_poll(c, UV_READABLE | UV_WRITABLE);
@@ -422,6 +425,41 @@ static void conn__flush(struct conn *c)
 		return;
 	}
 	conn__wake_producer(c);
+}
+
+static void conn__flush(struct conn *c)
+{
+	while (c->tx_off < c->tx_len) {
+		size_t n = c->tx_len - c->tx_off;
+		int r = SSL_write(c->ssl, c->tx + c->tx_off, n > INT_MAX ? INT_MAX : (int)n);
+
+		if (r > 0) {
+			c->tx_off += (size_t)r;
+			c->tx_retry = false;
+			continue;
+		}
+		switch (SSL_get_error(c->ssl, r)) {
+		case SSL_ERROR_WANT_WRITE:
+			/* OpenSSL retries these very bytes; with kernel TLS from
+			 * their old address (OpenSSL issue 21202): the queue must
+			 * not move until it has */
+			c->tx_retry = true;
+			conn__flush_end(c, true);
+			return;
+		case SSL_ERROR_WANT_READ:
+			conn__flush_end(c, false);	/* reading is always on */
+			return;
+		default:
+			if (c->state != CONN_CLOSED) {
+				char why[200];
+				tls_failure_reason(c->ssl, r, why, sizeof(why));
+				conn_close(c, CLOSE_PROTOCOL, "send failed: %s", why);
+			}
+			return;
+		}
+	}
+	c->tx_off = c->tx_len = 0;
+	conn__flush_end(c, false);
 }
 
 void conn_flush(struct conn *c)
@@ -474,10 +512,12 @@ static void conn__go_up(struct conn *c)
 	c->up_since_ms = c->last_rx_ms = conn_now_ms();
 	stats_inc(STAT_handshakes_ok, 1);
 	/* set by OpenSSL at the handshake's end when --ktls on could be met */
-	if (BIO_get_ktls_send(SSL_get_wbio(c->ssl))) {
+	if ((c->ktls_tx = BIO_get_ktls_send(SSL_get_wbio(c->ssl)))) {
 		stats_inc(STAT_ktls_tunnels, 1);
 		log_info(&c->log, "kernel TLS: the kernel encrypts this tunnel's records%s",
 			 BIO_get_ktls_recv(SSL_get_rbio(c->ssl)) ? " and decrypts them" : "");
+	} else if (!conn__has_buffer_bio(c->ssl) && conn__add_buffer_bio(c->ssl)) {
+		log_warn(&c->log, "no memory for the write buffer: one write() per TLS record");
 	}
 	uv_timer_stop(&c->timer);
 	uv_timer_start(&c->timer, conn__timer_cb, ka, ka);

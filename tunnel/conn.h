@@ -136,6 +136,8 @@ struct conn {
 	uint8_t *tx;
 	size_t tx_off, tx_len;	/* unsent bytes are tx[tx_off, tx_len) */
 	bool tx_blocked;	/* a reserve failed: call writable once it drains */
+	bool tx_retry;		/* SSL_write wants to be called again with the same bytes */
+	bool ktls_tx;		/* the kernel encrypts (--ktls on, granted) */
 	uint8_t *rx;
 	size_t rx_len;
 

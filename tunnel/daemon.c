@@ -91,7 +91,7 @@ void daemon_info_ktls(struct ctl_out *o, const struct daemon_tls *t)
 	else if (tls_kernel_has_ktls())
 		ctl_kv_str(o, "ktls", "requested; the kernel offers it (ktls_tunnels counts the tunnels that got it)");
 	else
-		ctl_kv_str(o, "ktls", "requested; this kernel has no tls ULP, OpenSSL encrypts");
+		ctl_kv_str(o, "ktls", "requested; the tls ULP is not loaded (modprobe tls), OpenSSL encrypts");
 }
 
 static void daemon__close_walk(uv_handle_t *h, void *arg)

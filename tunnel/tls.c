@@ -115,13 +115,14 @@ int tls_ctx_new_flags(SSL_CTX **out, bool server, const char *flagpfx,
 	 * inside OpenSSL where poll cannot see it. */
 	SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_default_read_buffer_len(ctx, 4 * SSL3_RT_MAX_PLAIN_LENGTH);
-	/* Partial writes let a big batch go out record by record; the
-	 * moving buffer lets us compact the queue between retries. Released
-	 * buffers keep an idle tunnel small. */
 #ifdef SSL_OP_ENABLE_KTLS
 	if (flags & TLS_KTLS)
 		SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
 #endif
+	/* Partial writes let a big batch go out record by record; the
+	 * moving buffer lets us compact the queue between retries (not while
+	 * the kernel encrypts: conn.c, conn__may_move). Released buffers
+	 * keep an idle tunnel small. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 			      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 			      SSL_MODE_RELEASE_BUFFERS);

@@ -121,8 +121,10 @@ void tunio_stop(struct tunio *t)
 	if (!t->started)
 		return;
 	t->started = false;
-	while (t->wait)
+	while (t->wait) {
 		free(tunio__wait_pop(t));
+		stats_drop(DROP_no_tunnel);
+	}
 	uv_poll_stop(&t->poll);
 	uv_close((uv_handle_t *)&t->poll, NULL);
 	uv_close((uv_handle_t *)&t->wait_timer, NULL);

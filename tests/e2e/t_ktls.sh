@@ -19,7 +19,7 @@ for side in server shoot; do
 	if grep -qw tls /proc/sys/net/ipv4/tcp_available_ulp; then
 		assert_contains "$line" "the kernel offers it" "vpn-$side's ktls line"
 	else
-		assert_contains "$line" "no tls ULP, OpenSSL encrypts" "vpn-$side's ktls line"
+		assert_contains "$line" "the tls ULP is not loaded (modprobe tls), OpenSSL encrypts" "vpn-$side's ktls line"
 		assert_eq "$(stat_value "$side" ktls_tunnels)" 0 "vpn-$side's ktls_tunnels without the ULP"
 	fi
 done
