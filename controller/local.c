@@ -842,32 +842,11 @@ static void bin_of(const struct local *l, const char *name, char *buf, size_t n)
 	snprintf(buf, n, "%s/%s", l->bin, name);
 }
 
+static int serve_per_node(struct local *l, bool kubelet, char *err, size_t errlen);
+
 static int t_kubelets(void *ctx, char *err, size_t errlen)
 {
-	struct local *l = ctx;
-	char ns[256], name[32], listen[48], ip[32], crt[PATH_MAX], key[PATH_MAX], self[PATH_MAX];
-	int r, i;
-
-	bin_of(l, "shootctl", self, sizeof(self));
-	for (i = 0; i < l->nodes; i++) {
-		nsname(l, ns, sizeof(ns), "node-%d", i);
-		node_ip(l, i, ip, sizeof(ip));
-		snprintf(listen, sizeof(listen), "%s:%d", ip, KUBELET_PORT);
-		snprintf(name, sizeof(name), "kubelet-node-%d", i);
-		snprintf(crt, sizeof(crt), "%s/%s.crt", l->kubelet_pki, name);
-		snprintf(key, sizeof(key), "%s/%s.key", l->kubelet_pki, name);
-		char *argv[] = { self, "serve", "--listen", listen, "--name", name + 8, "--cert", crt,
-				 "--key", key, NULL };
-		if ((r = proc_start(l, name, ns, argv, err, errlen)))
-			return r;
-	}
-	for (i = 0; i < l->nodes; i++) {
-		nsname(l, ns, sizeof(ns), "node-%d", i);
-		node_ip(l, i, ip, sizeof(ip));
-		if ((r = wait_listen(ns, ip, KUBELET_PORT, WAIT_DAEMON_MS, err, errlen)))
-			return r;
-	}
-	return 0;
+	return serve_per_node(ctx, true, err, errlen);
 }
 
 static int u_kubelets(void *ctx, char *err, size_t errlen)
@@ -900,31 +879,48 @@ static int pod_new(const struct local *l, int node, int host, const char *suffix
 	return attach(nodens, "cbr0", port, ns, addr, gw, err, errlen);
 }
 
-static int t_workloads(void *ctx, char *err, size_t errlen)
+/* The `shootctl serve' of one kind on every node: its kubelet (HTTPS on
+ * the node's address, the certificate from the kubelets' CA) or its web
+ * pod (HTTP on the pod's address, in a pod of its own). All start, then
+ * each is waited for. */
+static int serve_per_node(struct local *l, bool kubelet, char *err, size_t errlen)
 {
-	struct local *l = ctx;
-	char suffix[32], ns[256], name[32], listen[48], ip[32], self[PATH_MAX];
-	int r, i;
+	char ns[256], suffix[32], name[32], listen[48], ip[32], crt[PATH_MAX], key[PATH_MAX];
+	char self[PATH_MAX];
+	int port = kubelet ? KUBELET_PORT : WEB_PORT, r, i, pass;
 
 	bin_of(l, "shootctl", self, sizeof(self));
-	for (i = 0; i < l->nodes; i++) {
-		snprintf(suffix, sizeof(suffix), "node-%d-web", i);
-		nsname(l, ns, sizeof(ns), "%s", suffix);
-		pod_ip(l, i, 10, ip, sizeof(ip));
-		snprintf(listen, sizeof(listen), "%s:%d", ip, WEB_PORT);
-		snprintf(name, sizeof(name), "web-%d", i);
-		char *argv[] = { self, "serve", "--listen", listen, "--name", name, NULL };
-		if ((r = pod_new(l, i, 10, suffix, "web", err, errlen)) ||
-		    (r = proc_start(l, name, ns, argv, err, errlen)))
-			return r;
-	}
-	for (i = 0; i < l->nodes; i++) {
-		nsname(l, ns, sizeof(ns), "node-%d-web", i);
-		pod_ip(l, i, 10, ip, sizeof(ip));
-		if ((r = wait_listen(ns, ip, WEB_PORT, WAIT_DAEMON_MS, err, errlen)))
-			return r;
-	}
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < l->nodes; i++) {
+			snprintf(suffix, sizeof(suffix), kubelet ? "node-%d" : "node-%d-web", i);
+			snprintf(name, sizeof(name), kubelet ? "kubelet-node-%d" : "web-%d", i);
+			nsname(l, ns, sizeof(ns), "%s", suffix);
+			if (kubelet)
+				node_ip(l, i, ip, sizeof(ip));
+			else
+				pod_ip(l, i, 10, ip, sizeof(ip));
+			if (pass) {
+				if ((r = wait_listen(ns, ip, port, WAIT_DAEMON_MS, err, errlen)))
+					return r;
+				continue;
+			}
+			snprintf(listen, sizeof(listen), "%s:%d", ip, port);
+			snprintf(crt, sizeof(crt), "%s/%s.crt", l->kubelet_pki, name);
+			snprintf(key, sizeof(key), "%s/%s.key", l->kubelet_pki, name);
+			/* the kubelet serves as "node-<i>" */
+			char *argv[] = { self, "serve", "--listen", listen, "--name",
+					 kubelet ? name + 8 : name, kubelet ? "--cert" : NULL, crt,
+					 "--key", key, NULL };
+			if ((!kubelet && (r = pod_new(l, i, 10, suffix, "web", err, errlen))) ||
+			    (r = proc_start(l, name, ns, argv, err, errlen)))
+				return r;
+		}
 	return 0;
+}
+
+static int t_workloads(void *ctx, char *err, size_t errlen)
+{
+	return serve_per_node(ctx, false, err, errlen);
 }
 
 static int u_workloads(void *ctx, char *err, size_t errlen)
