@@ -719,13 +719,20 @@ static int u_ns(const struct local *l, const char *suffix, char *err, size_t err
 	return ns_del(ns, err, errlen);
 }
 
+/* A namespace and the record of the ruleset nft_load() put into it. */
+static int u_ns_nft(const struct local *l, const char *suffix, char *err, size_t errlen)
+{
+	char p[PATH_MAX], file[64];
+
+	snprintf(file, sizeof(file), "%s.nft", suffix);
+	path_in(l, p, sizeof(p), file);
+	unlink(p);
+	return u_ns(l, suffix, err, errlen);
+}
+
 static int u_seed(void *ctx, char *err, size_t errlen)
 {
-	char p[PATH_MAX];
-
-	path_in(ctx, p, sizeof(p), "seed.nft");
-	unlink(p);
-	return u_ns(ctx, "seed", err, errlen);
+	return u_ns_nft(ctx, "seed", err, errlen);
 }
 
 /* The shoot's cloud: the nodes' network behind a NAT gateway with a
@@ -770,11 +777,7 @@ static int t_infra(void *ctx, char *err, size_t errlen)
 
 static int u_infra(void *ctx, char *err, size_t errlen)
 {
-	char p[PATH_MAX];
-
-	path_in(ctx, p, sizeof(p), "cloud.nft");
-	unlink(p);
-	return u_ns(ctx, "cloud", err, errlen);
+	return u_ns_nft(ctx, "cloud", err, errlen);
 }
 
 /* The machines: each a namespace on the nodes' network with a bridge for
@@ -822,17 +825,13 @@ static int t_machines(void *ctx, char *err, size_t errlen)
 
 static int u_machines(void *ctx, char *err, size_t errlen)
 {
-	struct local *l = ctx;
-	char suffix[32], p[PATH_MAX];
+	char suffix[32];
 	int r, i;
 
 	for (i = 0; i < LOCAL_NODES_MAX; i++) {
 		snprintf(suffix, sizeof(suffix), "node-%d", i);
-		if ((r = u_ns(l, suffix, err, errlen)))
+		if ((r = u_ns_nft(ctx, suffix, err, errlen)))
 			return r;
-		snprintf(suffix, sizeof(suffix), "node-%d.nft", i);
-		path_in(l, p, sizeof(p), suffix);
-		unlink(p);
 	}
 	return 0;
 }
