@@ -53,6 +53,7 @@ static const struct cfg_opt cfg_opts[] = {
 	{ "log-format", "LOG_FORMAT", ROLE_BOTH, K_LOGFMT, OFF(log_format), 0, "text|json", "log line format" },
 	{ "log-level", "LOG_LEVEL", ROLE_BOTH, K_LOGLVL, OFF(log_level), 0, "LEVEL", "debug, info, warn or error" },
 	{ "offload", "VPN_OFFLOAD", ROLE_BOTH, K_ONOFF, OFF(offload), 0, "on|off", "TUN offloads: 64 KB TCP segments cross the tunnel whole" },
+	{ "seal", "VPN_SEAL", ROLE_BOTH, K_ONOFF, OFF(seal), 0, "on|off", "after the TLS handshake, carry the frames in 64 KB sealed records keyed from TLS (default on; needs the peer's too)" },
 	{ "ktls", "VPN_KTLS", ROLE_BOTH, K_ONOFF, OFF(ktls), 0, "on|off", "kernel TLS for the tunnels where the kernel and OpenSSL offer it (default off)" },
 	{ "user", "VPN_USER", ROLE_BOTH, K_STR, OFF(user), 0, "NAME", "run as this user after set-up, keeping only CAP_NET_ADMIN" },
 
@@ -89,6 +90,7 @@ static void cfg__defaults(struct cfg *c, enum cfg_role role)
 	c->log_format = "text";
 	c->log_level = "info";
 	c->offload = true;
+	c->seal = true;
 	if (role == CFG_SERVER) {
 		c->stats_socket = "/run/vpn-server/stats.sock";
 		c->metrics_listen = "[::]:15000";

@@ -29,6 +29,7 @@ struct cfg {
 	const char *log_format, *log_level;
 	const char *user;	/* NULL: stay root (with only CAP_NET_ADMIN) */
 	bool offload;		/* TUN offloads (virtio-net headers, 64 KB TCP segments) */
+	bool seal;		/* sealed records after the handshake (seal.h, CAP_SEAL) */
 	bool ktls;		/* ask OpenSSL for kernel TLS (tls.h, TLS_KTLS) */
 
 	/* vpn-server */

@@ -168,6 +168,9 @@ static int conn__new(uv_loop_t *loop, int fd, const struct conn_params *p,
 		ERR_clear_error();
 		return -ENOMEM;
 	}
+	/* Off until the tunnel is up (conn__go_up()): a switch to sealed
+	 * records must find no byte of the peer's read ahead into OpenSSL. */
+	SSL_set_read_ahead(c->ssl, 0);
 	c->loop = loop;
 	c->fd = fd;
 	c->p = *p;
@@ -249,8 +252,12 @@ static void conn__handle_closed(uv_handle_t *h)
 		return;
 	if (c->p.ops->closed)
 		c->p.ops->closed(c, c->close_reason);
+	seal_free(&c->stx);
+	seal_free(&c->srx);
 	SSL_free(c->ssl);
 	close(c->fd);
+	free(c->cbuf);
+	free(c->sbuf);
 	free(c->rx);
 	free(c->tx);
 	free(c);
@@ -301,8 +308,11 @@ void conn_close(struct conn *c, uint16_t code, const char *fmt, ...)
 		/* Best effort: one non-blocking attempt to tell the peer. */
 		if (n > 0 && !conn__send_ctrl(c, FRAME_CLOSE, buf, (size_t)n))
 			conn__flush(c);
-		SSL_shutdown(c->ssl);
-		conn__flush_bio(c);
+		/* A close_notify only while our side still speaks TLS. */
+		if (!c->seal_tx) {
+			SSL_shutdown(c->ssl);
+			conn__flush_bio(c);
+		}
 	}
 	if (was == CONN_UP) {
 		stats_inc(STAT_tunnels_closed, 1);
@@ -333,6 +343,11 @@ static void conn__fail(struct conn *c, enum stats_reason r, uint16_t code,
 	va_end(ap);
 	stats_drop(r);
 	conn_close(c, code, "%s", buf);
+}
+
+const char *conn_channel(const struct conn *c)
+{
+	return c->seal_tx ? "sealed" : c->ktls_tx ? "ktls" : "tls";
 }
 
 size_t conn_tx_queued(const struct conn *c)
@@ -427,8 +442,57 @@ static void conn__flush_end(struct conn *c, bool queue_waits)
 	conn__wake_producer(c);
 }
 
+/* The sealed send path: the queue is cut into records of up to 64 KB,
+ * each encrypted into sbuf (the one copy) and written with one write().
+ * TLS bytes still in the buffer BIO from before the switch go first. */
+static void conn__flush_sealed(struct conn *c)
+{
+	int err = conn__flush_bio(c);
+
+	while (!err) {
+		ssize_t w;
+
+		if (c->sbuf_off == c->sbuf_len) {
+			size_t n = conn_tx_queued(c);
+			int len;
+
+			if (!n)
+				break;
+			if (n > SEAL_MAX_PLAIN)
+				n = SEAL_MAX_PLAIN;
+			len = seal_put(&c->stx, c->tx + c->tx_off, n, c->sbuf);
+			if (len < 0) {
+				if (c->state != CONN_CLOSED)
+					conn_close(c, CLOSE_PROTOCOL, "cannot seal a record: %s", strerror(-len));
+				return;
+			}
+			c->tx_off += n;
+			c->sbuf_off = 0;
+			c->sbuf_len = (size_t)len;
+		}
+		w = write(c->fd, c->sbuf + c->sbuf_off, c->sbuf_len - c->sbuf_off);
+		if (w >= 0)
+			c->sbuf_off += (size_t)w;
+		else if (errno != EINTR)
+			err = errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	}
+	if (c->tx_off == c->tx_len)
+		c->tx_off = c->tx_len = 0;
+	if (err && err != -EAGAIN) {
+		if (c->state != CONN_CLOSED)
+			conn_close(c, CLOSE_PROTOCOL, "send failed: %s", strerror(-err));
+		return;
+	}
+	conn__set_poll(c, err ? UV_READABLE | UV_WRITABLE : UV_READABLE);
+	conn__wake_producer(c);
+}
+
 static void conn__flush(struct conn *c)
 {
+	if (c->seal_tx) {
+		conn__flush_sealed(c);
+		return;
+	}
 	while (c->tx_off < c->tx_len) {
 		size_t n = c->tx_len - c->tx_off;
 		int r = SSL_write(c->ssl, c->tx + c->tx_off, n > INT_MAX ? INT_MAX : (int)n);
@@ -466,6 +530,77 @@ void conn_flush(struct conn *c)
 {
 	if (c->state == CONN_HELLO || c->state == CONN_UP)
 		conn__flush(c);
+}
+
+/* The key material of a generation of sealed records: the TLS session's
+ * exporter, with the generation as its context (seal.h). */
+static int conn__export(void *arg, uint64_t gen, uint8_t *out)
+{
+	struct conn *c = arg;
+	uint8_t context[8];
+
+	for (int i = 0; i < 8; i++)
+		context[i] = (uint8_t)(gen >> (56 - 8 * i));
+	if (SSL_export_keying_material(c->ssl, out, SEAL_EXPORT_LEN, SEAL_EXPORTER_LABEL,
+				       sizeof(SEAL_EXPORTER_LABEL) - 1, context,
+				       sizeof(context), 1) != 1) {
+		ERR_clear_error();
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Does the kernel do this tunnel's TLS (--ktls on, granted)? Then the
+ * records stay TLS: sealing would bypass it. */
+static bool conn__ktls(const struct conn *c)
+{
+	return BIO_get_ktls_send(SSL_get_wbio(c->ssl)) || BIO_get_ktls_recv(SSL_get_rbio(c->ssl));
+}
+
+static int conn__seal_init(struct conn *c, struct seal *s, bool encrypt, uint8_t **buf, size_t len)
+{
+	/* Our writes are client-to-server when we are the agent. */
+	bool c2s = encrypt != c->server;
+	int err;
+
+	if (!(*buf = malloc(len)))
+		return -ENOMEM;
+	err = seal_init(s, SSL_CIPHER_get_cipher_nid(SSL_get_current_cipher(c->ssl)), encrypt,
+			c2s, conn__export, c);
+	return err;
+}
+
+/* Our writes become sealed, after what is queued has gone out in TLS: a
+ * few hundred bytes of hello on a fresh socket, which the buffer BIO
+ * always takes whole. */
+static int conn__seal_tx_start(struct conn *c)
+{
+	int err;
+
+	conn__flush(c);
+	if (c->state == CONN_CLOSED)
+		return -EPIPE;
+	if (conn_tx_queued(c))
+		return -EAGAIN;
+	if ((err = conn__seal_init(c, &c->stx, true, &c->sbuf, SEAL_MAX_RECORD)))
+		return err;
+	c->seal_tx = true;
+	return 0;
+}
+
+/* The peer's writes are sealed from here on: nothing of its TLS stream
+ * may be left, neither in rx nor inside OpenSSL (read-ahead is off until
+ * the switch, so OpenSSL has read no byte past the record). */
+static int conn__seal_rx_start(struct conn *c, size_t left)
+{
+	int err;
+
+	if (left || SSL_has_pending(c->ssl))
+		return -EPROTO;
+	if ((err = conn__seal_init(c, &c->srx, false, &c->cbuf, CONN_CBUF_CAP)))
+		return err;
+	c->seal_rx = true;
+	return 0;
 }
 
 static void conn__send_ping(struct conn *c)
@@ -511,6 +646,10 @@ static void conn__go_up(struct conn *c)
 	c->state = CONN_UP;
 	c->up_since_ms = c->last_rx_ms = conn_now_ms();
 	stats_inc(STAT_handshakes_ok, 1);
+	if (c->seal_tx)
+		stats_inc(STAT_sealed_tunnels, 1);
+	else	/* off until now so that a switch finds no byte read ahead */
+		SSL_set_read_ahead(c->ssl, 1);
 	/* set by OpenSSL at the handshake's end when --ktls on could be met */
 	if ((c->ktls_tx = BIO_get_ktls_send(SSL_get_wbio(c->ssl)))) {
 		stats_inc(STAT_ktls_tunnels, 1);
@@ -550,6 +689,8 @@ static void conn__on_hello(struct conn *c, const struct frame *f)
 	memset(&c->welcome, 0, sizeof(c->welcome));
 	c->welcome.version_min = c->welcome.version_max = (uint16_t)v;
 	c->welcome.caps = h.caps & c->p.caps;
+	if (conn__ktls(c))
+		c->welcome.caps &= ~(uint32_t)CAP_SEAL;
 	c->welcome.keepalive_ms = c->p.keepalive_ms;
 	code = c->p.ops->hello ? c->p.ops->hello(c, &h, &c->welcome) : 0;
 	if (code) {
@@ -562,6 +703,15 @@ static void conn__on_hello(struct conn *c, const struct frame *f)
 		conn_close(c, CLOSE_PROTOCOL, "cannot encode welcome");
 		return;
 	}
+	if (c->welcome.caps & CAP_SEAL) {
+		/* WELCOME is our last TLS frame, HELLO the agent's. */
+		c->seal_rx_next = true;
+		if ((v = conn__seal_tx_start(c))) {
+			if (c->state != CONN_CLOSED)
+				conn_close(c, CLOSE_PROTOCOL, "cannot start sealed records: %s", strerror(-v));
+			return;
+		}
+	}
 	conn__go_up(c);
 	conn__flush(c);
 }
@@ -572,6 +722,18 @@ static void conn__on_welcome(struct conn *c, const struct frame *f)
 	    c->welcome.version_min != PROTO_VERSION) {
 		conn__fail(c, DROP_bad_frame, CLOSE_PROTOCOL, "malformed welcome (%u bytes)", f->len);
 		return;
+	}
+	/* The session has what both announced, whatever the server says. */
+	c->welcome.caps &= c->offered_caps;
+	if (c->welcome.caps & CAP_SEAL) {
+		int err;
+		/* WELCOME is the server's last TLS frame, HELLO was ours. */
+		c->seal_rx_next = true;
+		if ((err = conn__seal_tx_start(c))) {
+			if (c->state != CONN_CLOSED)
+				conn_close(c, CLOSE_PROTOCOL, "cannot start sealed records: %s", strerror(-err));
+			return;
+		}
 	}
 	conn__go_up(c);
 }
@@ -651,6 +813,22 @@ static void conn__parse(struct conn *c)
 		if (c->state == CONN_CLOSED)
 			return;
 		off += (size_t)r;
+		if (c->seal_rx_next) {
+			int err = conn__seal_rx_start(c, c->rx_len - off);
+
+			c->seal_rx_next = false;
+			if (err) {
+				if (err == -EPROTO)
+					conn__fail(c, DROP_bad_frame, CLOSE_PROTOCOL,
+						   "TLS data after the peer's last TLS frame");
+				else
+					conn__fail(c, DROP_bad_frame, CLOSE_PROTOCOL,
+						   "cannot start sealed records: %s", strerror(-err));
+				return;
+			}
+			c->rx_len = 0;
+			return;
+		}
 	}
 	if (r == -EMSGSIZE) {
 		const uint8_t *h = c->rx + off;
@@ -669,8 +847,75 @@ static void conn__parse(struct conn *c)
 	}
 }
 
+/* Opens every whole record in cbuf into rx and hands its frames on.
+ * Returns 0, or -1 when the tunnel was closed. */
+static int conn__open(struct conn *c)
+{
+	size_t off = 0, plain;
+	int r;
+
+	while ((r = seal_open(&c->srx, c->cbuf + off, c->cbuf_len - off,
+			      c->rx + c->rx_len, &plain)) > 0) {
+		off += (size_t)r;
+		c->rx_len += plain;
+		conn__parse(c);
+		if (c->state == CONN_CLOSED)
+			return -1;
+	}
+	if (r == -EMSGSIZE) {
+		conn__fail(c, DROP_frame_too_large, CLOSE_PROTOCOL,
+			   "sealed record too large (maximum %u bytes)", SEAL_MAX_PLAIN);
+		return -1;
+	}
+	if (r < 0) {
+		conn__fail(c, DROP_tls_error, CLOSE_PROTOCOL,
+			   "sealed record %llu (key generation %llu) failed authentication",
+			   (unsigned long long)c->srx.seq - 1, (unsigned long long)c->srx.gen);
+		return -1;
+	}
+	if (off) {
+		memmove(c->cbuf, c->cbuf + off, c->cbuf_len - off);
+		c->cbuf_len -= off;
+	}
+	return 0;
+}
+
+/* The sealed receive path: large reads, each record decrypted straight
+ * into rx (the one copy). Bounded like the TLS path. */
+static void conn__read_sealed(struct conn *c)
+{
+	for (int i = 0; i < 64 && (c->state == CONN_HELLO || c->state == CONN_UP); i++) {
+		size_t room = CONN_CBUF_CAP - c->cbuf_len;
+		ssize_t n = read(c->fd, c->cbuf + c->cbuf_len, room);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			if (n == 0)
+				conn_close(c, CLOSE_SHUTDOWN, "connection closed by peer");
+			else
+				conn_close(c, CLOSE_PROTOCOL, "receive failed: %s", strerror(errno));
+			return;
+		}
+		c->cbuf_len += (size_t)n;
+		c->last_rx_ms = conn_now_ms();
+		if (conn__open(c))
+			return;
+		if ((size_t)n < room)	/* the socket is drained: no EAGAIN round */
+			break;
+	}
+	if (c->state == CONN_HELLO || c->state == CONN_UP)
+		conn__flush(c);
+}
+
 static void conn__read(struct conn *c)
 {
+	if (c->seal_rx) {
+		conn__read_sealed(c);
+		return;
+	}
 	/* Bounded so one busy tunnel cannot starve the others; we stop only
 	 * when OpenSSL holds nothing (SSL_has_pending(): neither decrypted
 	 * bytes nor read-ahead ciphertext), which poll could not see. */
@@ -684,6 +929,10 @@ static void conn__read(struct conn *c)
 			c->rx_len += (size_t)r;
 			c->last_rx_ms = conn_now_ms();
 			conn__parse(c);
+			if (c->seal_rx) {	/* the peer switched after that frame */
+				conn__read_sealed(c);
+				return;
+			}
 			continue;
 		}
 		e = SSL_get_error(c->ssl, r);
@@ -745,7 +994,13 @@ static void conn__handshake(struct conn *c)
 		}
 	} else {
 		uint8_t buf[256];
-		int n = hello_encode(&c->p.hello, buf, sizeof(buf));
+		int n;
+
+		c->offered_caps = c->p.hello.caps;
+		if (conn__ktls(c))
+			c->offered_caps &= ~(uint32_t)CAP_SEAL;
+		c->p.hello.caps = c->offered_caps;
+		n = hello_encode(&c->p.hello, buf, sizeof(buf));
 		if (n < 0 || conn__send_ctrl(c, FRAME_HELLO, buf, (size_t)n)) {
 			conn_close(c, CLOSE_PROTOCOL, "cannot encode hello");
 			return;

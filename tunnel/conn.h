@@ -29,6 +29,7 @@
 
 #include "tunnel/log.h"
 #include "tunnel/proto.h"
+#include "tunnel/seal.h"
 
 enum {
 	/* The send queue: room for several 64 KB segments, small enough
@@ -47,7 +48,15 @@ enum {
 	 * ping under load unchanged; 128 KB saved as much CPU but added a
 	 * millisecond to the ping under load. */
 	CONN_WBIO_BUF = 48 * 1024,
+	/* Sealed bytes read and not yet opened: a whole record and room
+	 * for one read() as large as the next. */
+	CONN_CBUF_CAP = 2 * SEAL_MAX_RECORD,
 };
+
+/* conn__parse() leaves less than one frame in rx; a record opens into
+ * what is left after it. */
+_Static_assert(CONN_RX_CAP - (FRAME_HDR_LEN + FRAME_MAX_PAYLOAD - 1) >= SEAL_MAX_PLAIN,
+	       "a sealed record fits behind a partial frame");
 
 enum conn_state {
 	CONN_CONNECTING,	/* client: TCP connect in progress */
@@ -141,6 +150,18 @@ struct conn {
 	uint8_t *rx;
 	size_t rx_len;
 
+	/* Sealed records (seal.h), when the session has CAP_SEAL: each
+	 * direction switches at a frame boundary, ours after our last TLS
+	 * frame (WELCOME; an agent's HELLO), the peer's after its. */
+	bool seal_tx, seal_rx;
+	bool seal_rx_next;	/* the frame being handled is the peer's last in TLS */
+	struct seal stx, srx;
+	uint8_t *sbuf;		/* one sealed record on its way to the socket */
+	size_t sbuf_off, sbuf_len;
+	uint8_t *cbuf;		/* sealed bytes read, not yet opened */
+	size_t cbuf_len;
+	uint32_t offered_caps;	/* agent: the caps its HELLO announced */
+
 	void *owner;		/* = p.owner, for the hooks */
 	uint32_t pool_off;	/* server: transfer address offset (0 = none) */
 };
@@ -173,6 +194,11 @@ int conn_send_frame(struct conn *c, uint8_t type, const uint8_t *payload, size_t
 bool conn_tx_fits(struct conn *c, size_t need);
 /* The capabilities both sides have (valid once the tunnel is up). */
 static inline uint32_t conn_caps(const struct conn *c) { return c->welcome.caps; }
+
+/* What carries the frames: "sealed" (sealed records, seal.h), "ktls" (TLS
+ * records the kernel encrypts) or "tls" (OpenSSL's TLS records; also
+ * every tunnel before it is up). */
+const char *conn_channel(const struct conn *c);
 /* Hands queued bytes to TLS; call after a batch of commits. */
 void conn_flush(struct conn *c);
 /* Bytes queued and not yet handed to TLS. */

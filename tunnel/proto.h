@@ -58,7 +58,11 @@ enum proto_caps {
 	/* Takes FRAME_DATA_GSO: its TUN device has offloads on, so the
 	 * kernel segments and checksums what the peer sends whole. */
 	CAP_GSO = 1U << 2,
-	CAP_ALL = CAP_IPV4 | CAP_IPV6 | CAP_GSO,
+	/* After HELLO and WELCOME, the frames travel in sealed records
+	 * (tunnel/seal.h) keyed from the TLS exporter, not in TLS records.
+	 * Not offered by a side whose kernel does the TLS (--ktls on). */
+	CAP_SEAL = 1U << 3,
+	CAP_ALL = CAP_IPV4 | CAP_IPV6 | CAP_GSO | CAP_SEAL,
 };
 
 enum close_code {

@@ -19,6 +19,7 @@
 	X(handshakes_ok, COUNTER, "tunnels that completed TLS and hello") \
 	X(handshakes_failed, COUNTER, "tunnel handshakes that failed (any reason)") \
 	X(ktls_tunnels, COUNTER, "tunnels whose records the kernel encrypts (--ktls on, where offered)") \
+	X(sealed_tunnels, COUNTER, "tunnels whose frames travel in sealed records (both sides with --seal on)") \
 	X(reconnects, COUNTER, "tunnels re-established after a loss (agent)") \
 	X(tunnels_closed, COUNTER, "tunnels that went down") \
 	X(flows_tracked, GAUGE, "flows the server tracks now (a gauge)") \

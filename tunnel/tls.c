@@ -112,7 +112,9 @@ int tls_ctx_new_flags(SSL_CTX **out, bool server, const char *flagpfx,
 	/* Read ahead: one read() takes in several records instead of one
 	 * syscall per header and per body. conn.c stops reading only when
 	 * SSL_has_pending() says that nothing, not even ciphertext, waits
-	 * inside OpenSSL where poll cannot see it. */
+	 * inside OpenSSL where poll cannot see it. A tunnel turns it on
+	 * only once it is up, and only if it stays with TLS records
+	 * (conn.c, sealed records). */
 	SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_default_read_buffer_len(ctx, 4 * SSL3_RT_MAX_PLAIN_LENGTH);
 #ifdef SSL_OP_ENABLE_KTLS

@@ -761,7 +761,8 @@ int main(int argc, char **argv)
 		.keepalive_timeout_ms = s->cfg.keepalive_timeout_ms,
 		.handshake_ms = s->cfg.handshake_timeout_ms,
 		.allowed = s->cfg.allowed, .n_allowed = s->cfg.n_allowed,
-		.caps = CAP_IPV4 | CAP_IPV6 | (s->cfg.offload ? CAP_GSO : 0),
+		.caps = CAP_IPV4 | CAP_IPV6 | (s->cfg.offload ? CAP_GSO : 0) |
+			(s->cfg.seal ? CAP_SEAL : 0),
 	};
 	if (server__listen(s, err, sizeof(err))) {
 		fprintf(stderr, "vpn-server: %s\n", err);

@@ -550,7 +550,8 @@ int main(int argc, char **argv)
 		.handshake_ms = s->cfg.keepalive_timeout_ms,
 		.server_name = s->cfg.server_name,
 		.hello = { .version_min = PROTO_VERSION, .version_max = PROTO_VERSION,
-			   .caps = CAP_IPV4 | CAP_IPV6 | (s->cfg.offload ? CAP_GSO : 0),
+			   .caps = CAP_IPV4 | CAP_IPV6 | (s->cfg.offload ? CAP_GSO : 0) |
+			   (s->cfg.seal ? CAP_SEAL : 0),
 			   .mtu = (uint16_t)s->cfg.mtu },
 	};
 	snprintf(s->params.hello.name, sizeof(s->params.hello.name), "%s", hostname);
