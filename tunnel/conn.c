@@ -18,6 +18,7 @@
 static void conn__poll_cb(uv_poll_t *h, int status, int events);
 static void conn__timer_cb(uv_timer_t *t);
 static void conn__flush(struct conn *c);
+static void conn__seal_drop(struct conn *c);
 
 const uint32_t conn_rtt_bounds_us[CONN_RTT_BUCKETS] = {
 	100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000,
@@ -252,12 +253,9 @@ static void conn__handle_closed(uv_handle_t *h)
 		return;
 	if (c->p.ops->closed)
 		c->p.ops->closed(c, c->close_reason);
-	seal_free(&c->stx);
-	seal_free(&c->srx);
+	conn__seal_drop(c);
 	SSL_free(c->ssl);
 	close(c->fd);
-	free(c->cbuf);
-	free(c->sbuf);
 	free(c->rx);
 	free(c->tx);
 	free(c);
@@ -347,12 +345,17 @@ static void conn__fail(struct conn *c, enum stats_reason r, uint16_t code,
 
 const char *conn_channel(const struct conn *c)
 {
-	return c->seal_tx ? "sealed" : c->ktls_tx ? "ktls" : "tls";
+	return c->seal_tx ? "sealed" : c->ktls ? "ktls" : "tls";
 }
 
 size_t conn_tx_queued(const struct conn *c)
 {
 	return c->tx_len - c->tx_off;
+}
+
+size_t conn_queued_bytes(const struct conn *c)
+{
+	return conn_tx_queued(c) + (c->sbuf_len - c->sbuf_off);
 }
 
 uint8_t *conn_tx_reserve(struct conn *c, size_t max)
@@ -557,16 +560,35 @@ static bool conn__ktls(const struct conn *c)
 	return BIO_get_ktls_send(SSL_get_wbio(c->ssl)) || BIO_get_ktls_recv(SSL_get_rbio(c->ssl));
 }
 
-static int conn__seal_init(struct conn *c, struct seal *s, bool encrypt, uint8_t **buf, size_t len)
+static void conn__seal_drop(struct conn *c)
 {
-	/* Our writes are client-to-server when we are the agent. */
-	bool c2s = encrypt != c->server;
-	int err;
+	seal_free(&c->stx);
+	seal_free(&c->srx);
+	free(c->sbuf);
+	free(c->cbuf);
+	c->sbuf = c->cbuf = NULL;
+}
 
-	if (!(*buf = malloc(len)))
-		return -ENOMEM;
-	err = seal_init(s, SSL_CIPHER_get_cipher_nid(SSL_get_current_cipher(c->ssl)), encrypt,
-			c2s, conn__export, c);
+/* Both directions' keys and buffers, made before CAP_SEAL is announced
+ * (agent: HELLO; server: WELCOME), so that whatever fails here (memory,
+ * a provider without the cipher) leaves the tunnel on TLS records
+ * instead of closing it after the switch was promised. Our writes are
+ * agent-to-server when we are the agent. */
+static int conn__seal_prepare(struct conn *c)
+{
+	int nid = SSL_CIPHER_get_cipher_nid(SSL_get_current_cipher(c->ssl)), err;
+
+	c->sbuf = malloc(SEAL_MAX_RECORD);
+	c->cbuf = malloc(CONN_CBUF_CAP);
+	err = !c->sbuf || !c->cbuf ? -ENOMEM :
+	      seal_init(&c->stx, nid, true, !c->server, conn__export, c);
+	if (!err)
+		err = seal_init(&c->srx, nid, false, c->server, conn__export, c);
+	if (err) {
+		conn__seal_drop(c);
+		log_warn(&c->log, "sealed records unavailable (%s): staying with TLS records",
+			 strerror(-err));
+	}
 	return err;
 }
 
@@ -575,15 +597,11 @@ static int conn__seal_init(struct conn *c, struct seal *s, bool encrypt, uint8_t
  * always takes whole. */
 static int conn__seal_tx_start(struct conn *c)
 {
-	int err;
-
 	conn__flush(c);
 	if (c->state == CONN_CLOSED)
 		return -EPIPE;
 	if (conn_tx_queued(c))
 		return -EAGAIN;
-	if ((err = conn__seal_init(c, &c->stx, true, &c->sbuf, SEAL_MAX_RECORD)))
-		return err;
 	c->seal_tx = true;
 	return 0;
 }
@@ -593,12 +611,8 @@ static int conn__seal_tx_start(struct conn *c)
  * the switch, so OpenSSL has read no byte past the record). */
 static int conn__seal_rx_start(struct conn *c, size_t left)
 {
-	int err;
-
 	if (left || SSL_has_pending(c->ssl))
 		return -EPROTO;
-	if ((err = conn__seal_init(c, &c->srx, false, &c->cbuf, CONN_CBUF_CAP)))
-		return err;
 	c->seal_rx = true;
 	return 0;
 }
@@ -651,6 +665,7 @@ static void conn__go_up(struct conn *c)
 	else	/* off until now so that a switch finds no byte read ahead */
 		SSL_set_read_ahead(c->ssl, 1);
 	/* set by OpenSSL at the handshake's end when --ktls on could be met */
+	c->ktls = conn__ktls(c);
 	if ((c->ktls_tx = BIO_get_ktls_send(SSL_get_wbio(c->ssl)))) {
 		stats_inc(STAT_ktls_tunnels, 1);
 		log_info(&c->log, "kernel TLS: the kernel encrypts this tunnel's records%s",
@@ -689,7 +704,7 @@ static void conn__on_hello(struct conn *c, const struct frame *f)
 	memset(&c->welcome, 0, sizeof(c->welcome));
 	c->welcome.version_min = c->welcome.version_max = (uint16_t)v;
 	c->welcome.caps = h.caps & c->p.caps;
-	if (conn__ktls(c))
+	if ((c->welcome.caps & CAP_SEAL) && (conn__ktls(c) || conn__seal_prepare(c)))
 		c->welcome.caps &= ~(uint32_t)CAP_SEAL;
 	c->welcome.keepalive_ms = c->p.keepalive_ms;
 	code = c->p.ops->hello ? c->p.ops->hello(c, &h, &c->welcome) : 0;
@@ -725,7 +740,9 @@ static void conn__on_welcome(struct conn *c, const struct frame *f)
 	}
 	/* The session has what both announced, whatever the server says. */
 	c->welcome.caps &= c->offered_caps;
-	if (c->welcome.caps & CAP_SEAL) {
+	if (!(c->welcome.caps & CAP_SEAL))
+		conn__seal_drop(c);	/* the server keeps TLS records */
+	else {
 		int err;
 		/* WELCOME is the server's last TLS frame, HELLO was ours. */
 		c->seal_rx_next = true;
@@ -818,12 +835,8 @@ static void conn__parse(struct conn *c)
 
 			c->seal_rx_next = false;
 			if (err) {
-				if (err == -EPROTO)
-					conn__fail(c, DROP_bad_frame, CLOSE_PROTOCOL,
-						   "TLS data after the peer's last TLS frame");
-				else
-					conn__fail(c, DROP_bad_frame, CLOSE_PROTOCOL,
-						   "cannot start sealed records: %s", strerror(-err));
+				conn__fail(c, DROP_bad_frame, CLOSE_PROTOCOL,
+					   "TLS data after the peer's last TLS frame");
 				return;
 			}
 			c->rx_len = 0;
@@ -862,15 +875,28 @@ static int conn__open(struct conn *c)
 		if (c->state == CONN_CLOSED)
 			return -1;
 	}
+	if (r == -EMSGSIZE && c->srx.seq == 0 && c->srx.gen == 0 && c->cbuf_len - off >= 3 &&
+	    !memcmp(c->cbuf + off, "\x17\x03\x03", 3)) {
+		/* A TLS record where the first sealed one was due: the agent
+		 * closed (CLOSE and close_notify) before it read WELCOME. */
+		conn_close(c, CLOSE_SHUTDOWN, "TLS where sealed records were due "
+			   "(the peer stopped before it read WELCOME?)");
+		return -1;
+	}
 	if (r == -EMSGSIZE) {
 		conn__fail(c, DROP_frame_too_large, CLOSE_PROTOCOL,
 			   "sealed record too large (maximum %u bytes)", SEAL_MAX_PLAIN);
 		return -1;
 	}
-	if (r < 0) {
-		conn__fail(c, DROP_tls_error, CLOSE_PROTOCOL,
+	if (r == -EBADMSG) {
+		conn__fail(c, DROP_seal_auth, CLOSE_PROTOCOL,
 			   "sealed record %llu (key generation %llu) failed authentication",
 			   (unsigned long long)c->srx.seq - 1, (unsigned long long)c->srx.gen);
+		return -1;
+	}
+	if (r < 0) {
+		conn_close(c, CLOSE_PROTOCOL, "cannot take the next generation of keys: %s",
+			   strerror(-r));
 		return -1;
 	}
 	if (off) {
@@ -881,10 +907,14 @@ static int conn__open(struct conn *c)
 }
 
 /* The sealed receive path: large reads, each record decrypted straight
- * into rx (the one copy). Bounded like the TLS path. */
+ * into rx (the one copy). Bounded in bytes, as the TLS path is (64 reads
+ * of one 16 KB record at most), so that one bulk tunnel cannot hold the
+ * loop from the others; poll is level-triggered and calls again. */
 static void conn__read_sealed(struct conn *c)
 {
-	for (int i = 0; i < 64 && (c->state == CONN_HELLO || c->state == CONN_UP); i++) {
+	size_t budget = CONN_READ_BUDGET;
+
+	while (budget && (c->state == CONN_HELLO || c->state == CONN_UP)) {
 		size_t room = CONN_CBUF_CAP - c->cbuf_len;
 		ssize_t n = read(c->fd, c->cbuf + c->cbuf_len, room);
 
@@ -900,6 +930,7 @@ static void conn__read_sealed(struct conn *c)
 			return;
 		}
 		c->cbuf_len += (size_t)n;
+		budget -= (size_t)n < budget ? (size_t)n : budget;
 		c->last_rx_ms = conn_now_ms();
 		if (conn__open(c))
 			return;
@@ -997,7 +1028,7 @@ static void conn__handshake(struct conn *c)
 		int n;
 
 		c->offered_caps = c->p.hello.caps;
-		if (conn__ktls(c))
+		if ((c->offered_caps & CAP_SEAL) && (conn__ktls(c) || conn__seal_prepare(c)))
 			c->offered_caps &= ~(uint32_t)CAP_SEAL;
 		c->p.hello.caps = c->offered_caps;
 		n = hello_encode(&c->p.hello, buf, sizeof(buf));

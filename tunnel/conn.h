@@ -51,6 +51,9 @@ enum {
 	/* Sealed bytes read and not yet opened: a whole record and room
 	 * for one read() as large as the next. */
 	CONN_CBUF_CAP = 2 * SEAL_MAX_RECORD,
+	/* Bytes one readiness callback takes from a sealed tunnel: about
+	 * what the TLS path's 64 SSL_read()s of one record each take. */
+	CONN_READ_BUDGET = 1024 * 1024,
 };
 
 /* conn__parse() leaves less than one frame in rx; a record opens into
@@ -147,6 +150,7 @@ struct conn {
 	bool tx_blocked;	/* a reserve failed: call writable once it drains */
 	bool tx_retry;		/* SSL_write wants to be called again with the same bytes */
 	bool ktls_tx;		/* the kernel encrypts (--ktls on, granted) */
+	bool ktls;		/* the kernel encrypts or decrypts */
 	uint8_t *rx;
 	size_t rx_len;
 
@@ -203,6 +207,9 @@ const char *conn_channel(const struct conn *c);
 void conn_flush(struct conn *c);
 /* Bytes queued and not yet handed to TLS. */
 size_t conn_tx_queued(const struct conn *c);
+/* What waits to be sent, for the operator: the queue and the sealed
+ * record on its way to the socket. */
+size_t conn_queued_bytes(const struct conn *c);
 
 const char *conn_state_name(enum conn_state s);
 uint64_t conn_now_ms(void);

@@ -272,7 +272,7 @@ void ctl_tunnel_row(struct ctl_out *o, const struct conn *c, const char *tunnel_
 	ctl_cell_u64(o, *col++, c->ctr.drops);
 	ctl_cell_u64(o, *col++, c->rtt_us);
 	ctl_cell_u64(o, *col++, reconnects);
-	ctl_cell_u64(o, *col++, conn_tx_queued(c));
+	ctl_cell_u64(o, *col++, conn_queued_bytes(c));
 	ctl_cell_str(o, *col++, conn_channel(c));
 	ctl_row_end(o);
 }

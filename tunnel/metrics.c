@@ -133,7 +133,7 @@ static const struct {
 	{ MT_TX_PACKETS, "vpn_tunnel_tx_packets_total", "counter", "packets sent through the tunnel" },
 	{ MT_DROPS, "vpn_tunnel_drops_total", "counter", "packets of this tunnel that were dropped" },
 	{ MT_RTT, "vpn_tunnel_rtt_seconds", "gauge", "round trip time of the last keepalive" },
-	{ MT_QUEUE, "vpn_tunnel_queue_bytes", "gauge", "bytes queued for the tunnel and not yet handed to TLS" },
+	{ MT_QUEUE, "vpn_tunnel_queue_bytes", "gauge", "bytes queued for the tunnel and not yet written to its socket" },
 };
 
 static void metrics__tunnel_value(struct http_buf *b, const struct metrics_info *mi,
@@ -171,7 +171,7 @@ static void metrics__tunnel_value(struct http_buf *b, const struct metrics_info 
 		metrics__seconds(b, c->rtt_us, 6);
 		break;
 	case MT_QUEUE:
-		metrics__u64(b, conn_tx_queued(c));
+		metrics__u64(b, conn_queued_bytes(c));
 		break;
 	}
 }

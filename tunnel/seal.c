@@ -46,7 +46,11 @@ int seal_init(struct seal *s, int cipher_nid, bool encrypt, bool client_to_serve
 	 * OpenSSL 3 slow on small operations. */
 	s->cipher = EVP_CIPHER_fetch(NULL, OBJ_nid2sn(cipher_nid), NULL);
 	s->ctx = EVP_CIPHER_CTX_new();
-	if (!s->cipher || !s->ctx || EVP_CIPHER_get_key_length(s->cipher) > SEAL_KEY_MAX ||
+	if (!s->cipher) {
+		err = -EOPNOTSUPP;	/* e.g. a provider set-up without it */
+		goto fail;
+	}
+	if (!s->ctx || EVP_CIPHER_get_key_length(s->cipher) > SEAL_KEY_MAX ||
 	    EVP_CipherInit_ex(s->ctx, s->cipher, NULL, NULL, NULL, encrypt) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_AEAD_SET_IVLEN, SEAL_IV_LEN, NULL) != 1)
 		goto fail;
@@ -129,8 +133,10 @@ int seal_open(struct seal *s, const uint8_t *buf, size_t avail, uint8_t *out, si
 
 	if (rec <= 0 || (size_t)rec > avail)
 		return rec < 0 ? rec : 0;
-	if (!s->ctx || seal__nonce(s, nonce))
+	if (!s->ctx)
 		return -EBADMSG;
+	if (seal__nonce(s, nonce))
+		return -EIO;
 	n = (size_t)rec - SEAL_HDR_LEN - SEAL_TAG_LEN;
 	/* The tag is copied out first: out may be the ciphertext itself. */
 	memcpy(tag, buf + SEAL_HDR_LEN + n, SEAL_TAG_LEN);

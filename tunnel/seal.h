@@ -20,8 +20,10 @@
  * direction has its own key and IV; after SEAL_REKEY_RECORDS records a
  * direction takes the keys of the next generation (the exporter's context
  * is the generation number), so no key protects more than 64 GiB, well
- * inside AES-GCM's limits. Both sides count records, so a rekey needs no
- * message. A record that fails authentication, or claims a length
+ * inside AES-GCM's limits (the rekey is for those limits, not for forward
+ * secrecy: every generation comes from the session's one exporter
+ * secret, as TLS without KeyUpdate). Both sides count records, so a
+ * rekey needs no message. A record that fails authentication, or claims a length
  * outside 1..SEAL_MAX_PLAIN, ends the tunnel: over a TCP stream that is
  * tampering or a broken peer, never loss. */
 #ifndef TUNNEL_SEAL_H
@@ -42,11 +44,13 @@ enum {
 	SEAL_REKEY_RECORDS = 1 << 20,
 };
 
-/* The exporter label; the context is the generation (u64, big endian).
+/* The exporter label (RFC 5705 leaves labels that begin with
+ * EXPERIMENTAL to private use); the context is the generation (u64, big
+ * endian).
  * The output is the client-to-server key and IV, then the server-to-
  * client ones, each key SEAL_KEY_MAX bytes (a shorter key takes the
  * first bytes). */
-#define SEAL_EXPORTER_LABEL "EXPORTER-tendril-seal"
+#define SEAL_EXPORTER_LABEL "EXPERIMENTAL-tendril-seal"
 enum { SEAL_EXPORT_LEN = 2 * (SEAL_KEY_MAX + SEAL_IV_LEN) };
 
 /* Fills out[SEAL_EXPORT_LEN] with the key material of generation gen.
@@ -87,8 +91,8 @@ int seal_record_len(const uint8_t *buf, size_t avail);
 /* Opens the record at buf[0..avail) into out (room for SEAL_MAX_PLAIN
  * bytes; it may be buf + SEAL_HDR_LEN, in place). Returns the bytes the
  * record took (> 0) with *plain set, 0 if it is not all in yet,
- * -EMSGSIZE (see seal_record_len) or -EBADMSG when it fails
- * authentication. */
+ * -EMSGSIZE (see seal_record_len), -EBADMSG when it fails authentication,
+ * or -EIO when the next generation's keys cannot be had. */
 int seal_open(struct seal *s, const uint8_t *buf, size_t avail, uint8_t *out, size_t *plain);
 
 #endif

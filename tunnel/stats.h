@@ -35,6 +35,7 @@
 /* Why a connection or a packet was refused or dropped. X(name, help) */
 #define STATS_REASONS(X) \
 	X(tls_error, "TLS handshake failed (bad certificate, garbage, wrong CA)") \
+	X(seal_auth, "sealed record that failed authentication (tampering or a broken peer)") \
 	X(handshake_timeout, "TLS and hello not done within --handshake-timeout") \
 	X(handshake_limit, "too many connections or handshakes in flight") \
 	X(handshake_rate, "too many new connections from one source per second") \

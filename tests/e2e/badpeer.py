@@ -16,8 +16,14 @@ Modes:
     hello       TLS 1.3 + HELLO (versions --vmin..--vmax), print the answer
     oversize    hello, expect WELCOME, then a DATA header with a length
                 FRAME_MAX_PAYLOAD + 1, wait for the server's reaction
+    sealforged  hello with CAP_SEAL, expect WELCOME with it, then a sealed
+                record (tunnel/seal.h) of random bytes on the bare TCP
+                stream: it cannot authenticate
+    sealtls     hello with CAP_SEAL, expect WELCOME with it, then a CLOSE
+                frame in TLS where sealed records are due (what an agent
+                that stops before reading WELCOME sends)
 
-In mode oversize a line "welcome ..." comes before the result when the
+In modes oversize, sealforged and sealtls a line "welcome ..." comes before the result when the
 server accepted the HELLO, so a test can tell that the bad frame was sent
 inside a valid session.
 
@@ -38,6 +44,7 @@ FRAME_MAX_PAYLOAD = 65536 + 64
 FRAME_HELLO, FRAME_WELCOME, FRAME_DATA, FRAME_PING, FRAME_PONG, FRAME_CLOSE = range(1, 7)
 TLV_MTU, TLV_NAME, TLV_ADDR6, TLV_KEEPALIVE = 1, 2, 3, 4
 CAP_ALL = 3
+CAP_SEAL = 8
 CLOSE_NAMES = {1: "shutdown", 2: "protocol", 3: "version", 4: "timeout",
                5: "no-address", 6: "replaced"}
 
@@ -54,8 +61,8 @@ def tlv(t, value):
     return struct.pack("!HH", t, len(value)) + value
 
 
-def hello_payload(vmin, vmax):
-    return (struct.pack("!HHI", vmin, vmax, CAP_ALL)
+def hello_payload(vmin, vmax, caps=CAP_ALL):
+    return (struct.pack("!HHI", vmin, vmax, caps)
             + tlv(TLV_MTU, struct.pack("!H", 1500))
             + tlv(TLV_NAME, b"badpeer"))
 
@@ -175,7 +182,9 @@ def run(a):
 
     s = tls_wrap(raw, a)
     print("tls: %s alpn=%s" % (s.version(), s.selected_alpn_protocol()), flush=True)
-    send(s, frame(FRAME_HELLO, hello_payload(a.vmin, a.vmax)))
+    seal = a.mode.startswith("seal")
+    send(s, frame(FRAME_HELLO, hello_payload(a.vmin, a.vmax,
+                                            CAP_ALL | (CAP_SEAL if seal else 0))))
     r = Reader(s, deadline, t0)
     while True:
         ftype, p = r.frame()
@@ -189,6 +198,21 @@ def run(a):
     if a.mode == "hello":
         raise Result(welcome)
     print(welcome, flush=True)
+    if seal:
+        if not struct.unpack("!HI", p[:6])[1] & CAP_SEAL:
+            raise Result("welcome without CAP_SEAL")
+        if a.mode == "sealtls":
+            send(s, frame(FRAME_CLOSE, struct.pack("!H", 1) + b"stopping"))
+        else:
+            # Past the switch the stream is bare TCP: write beside TLS
+            # on the same socket (wrap_socket took over raw's descriptor).
+            raw = socket.fromfd(s.fileno(), socket.AF_INET, socket.SOCK_STREAM)
+            body = random.Random(a.seed).randbytes(100 + 16)
+            raw.sendall(struct.pack("!I", 100) + body)
+        # The server answers in sealed records we cannot read: wait for it
+        # to close the connection.
+        raw = socket.fromfd(s.fileno(), socket.AF_INET, socket.SOCK_STREAM)
+        Reader(raw, deadline, t0)._fill(1 << 30)
     # oversize: a DATA header announcing more than the maximum, then some
     # of the promised bytes; the server must not wait for the rest.
     send(s, bytes([FRAME_DATA]) + (FRAME_MAX_PAYLOAD + 1).to_bytes(3, "big")
@@ -200,7 +224,8 @@ def main():
     ap = argparse.ArgumentParser(
         description="a misbehaving tendril peer",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    ap.add_argument("mode", choices=["random", "silent", "hello", "oversize"])
+    ap.add_argument("mode", choices=["random", "silent", "hello", "oversize",
+                                     "sealforged", "sealtls"])
     ap.add_argument("--connect", required=True, help="HOST:PORT of vpn-server")
     ap.add_argument("--cert")
     ap.add_argument("--key")
@@ -213,7 +238,7 @@ def main():
     ap.add_argument("--wait", type=float, default=5.0,
                     help="seconds to wait for the server's reaction")
     a = ap.parse_args()
-    if a.mode in ("hello", "oversize") and not a.ca:
+    if a.mode not in ("random", "silent") and not a.ca:
         ap.error("--ca is needed for mode " + a.mode)
     try:
         run(a)

@@ -5,7 +5,8 @@
 # gets TLS records, whatever the other side wants: a mixed pair negotiates
 # down and still carries traffic. Both ways, a 5 MB transfer arrives
 # whole, and `show tunnels` and the sealed_tunnels counter say which
-# channel each tunnel uses.
+# channel each tunnel uses. A peer that sends a forged sealed record, or
+# TLS where sealed records are due, loses its session only.
 # Topology: tests/e2e/lib.sh (topo_up), drawn in t_agent_restart.sh.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
@@ -39,7 +40,27 @@ for side in server shoot; do
 	assert_eq "$(stat_value "$side" dropped_bad_frame)" 0 "vpn-$side's dropped_bad_frame"
 done
 
+step "a sealed record that cannot authenticate (as vpn-shoot-1): that session closes, counted"
+n0=$(stat_value server dropped_seal_auth)
+log_mark server
+out=$(badpeer sealforged --cert "$PKI/shoot-1.crt" --key "$PKI/shoot-1.key") || fail "badpeer: $out"
+assert_contains "$out" "welcome version=1" "the server welcomes vpn-shoot-1 first"
+assert_contains "$out" "result: eof" "the server closes the forged session"
+step "server: $(log_wait server 3 "failed authentication")"
+stat_moved server dropped_seal_auth "$n0"
+check_survived
+
+step "TLS where sealed records are due (an agent that stopped before WELCOME): closed, not counted as a drop"
+n0=$(stat_value server dropped_frame_too_large)
+log_mark server
+out=$(badpeer sealtls --cert "$PKI/shoot-1.crt" --key "$PKI/shoot-1.key") || fail "badpeer: $out"
+assert_contains "$out" "result: eof" "the server closes that session"
+step "server: $(log_wait server 3 "TLS where sealed records were due")"
+assert_eq "$(stat_value server dropped_frame_too_large)" "$n0" "dropped_frame_too_large"
+check_survived
+
 step "the agent restarted with --seal off: TLS records on both sides"
+sealed0=$(stat_value server sealed_tunnels)
 stop shoot
 wait_for 5 "vpn-server to notice the agent is gone" tunnels_up_is server 0
 start_shoot "${SHOOT_EXTRA[@]}" --seal off
@@ -48,7 +69,7 @@ check_traffic
 for side in server shoot; do
 	assert_eq "$(table_col "$side" "show tunnels" channel)" tls "vpn-$side's tunnel channel"
 done
-assert_eq "$(stat_value server sealed_tunnels)" 1 "vpn-server's sealed_tunnels (the first tunnel only)"
+assert_eq "$(stat_value server sealed_tunnels)" "$sealed0" "vpn-server's sealed_tunnels after a tunnel with TLS records"
 assert_eq "$(stat_value shoot sealed_tunnels)" 0 "vpn-shoot's sealed_tunnels with --seal off"
 transfer "TLS records"
 pass
