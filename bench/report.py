@@ -3,7 +3,7 @@
 with the machine description, between the markers in docs/performance.md.
 
 The results file has one "PATH METRIC VALUE" line per measurement
-(PATH: direct, tendril, openvpn, openvpn48k).
+(PATH: direct, tendril, openvpn, openvpn48k, tendril_tls).
 """
 import argparse
 import math
@@ -13,8 +13,11 @@ import sys
 BEGIN = "<!-- bench:begin (written by bench/report.py; edits here are overwritten) -->"
 END = "<!-- bench:end -->"
 
+# The ratio columns use the first three; tendril_tls (--seal off, TLS
+# records) is for comparison with the default's sealed records.
 PATHS = [("direct", "direct veth"), ("tendril", "tendril"),
-         ("openvpn", "OpenVPN tun-mtu 1500"), ("openvpn48k", "OpenVPN tun-mtu 48000")]
+         ("openvpn", "OpenVPN tun-mtu 1500"), ("openvpn48k", "OpenVPN tun-mtu 48000"),
+         ("tendril_tls", "tendril, TLS records")]
 
 # metric key, label, unit, decimals
 ROWS = [

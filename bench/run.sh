@@ -17,7 +17,8 @@
 #   BENCH_PINGS=200    pings per RTT measurement (one every 10 ms)
 #   BENCH_RR_N=2000    1-byte request/response round trips
 #   BENCH_STARTS=3     client start -> first ping trials (median)
-#   BENCH_PATHS="direct tendril openvpn openvpn48k"   which paths to measure
+#   BENCH_PATHS="direct tendril tendril_tls openvpn openvpn48k"
+#                      which paths to measure (tendril_tls: --seal off)
 #   BENCH_DOC=FILE     where to write the table (default docs/performance.md;
 #                      "-" writes nothing)
 #   BENCH_KEEP=1       keep the temporary directory (logs, iperf3 JSON)
@@ -31,7 +32,7 @@ set -euo pipefail
 bench_init
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 PKI=$B_T/pki
-PATHS=${BENCH_PATHS:-direct tendril openvpn openvpn48k}
+PATHS=${BENCH_PATHS:-direct tendril tendril_tls openvpn openvpn48k}
 
 # ---------------------------------------------------------------- direct
 
@@ -52,52 +53,56 @@ tdl_tunnels_up() {	# SOCK: prints tunnels_up of a daemon
 	"$BIN/vpnctl" -s "$1" show info | sed -n 's/^tunnels_up:[[:space:]]*//p'
 }
 
-# tdl_drops SIDE: keeps `show stat` in the run's directory and names the
+# tdl_drops LABEL SIDE: keeps `show stat` in the run's directory and names the
 # non-zero drop counters (they explain odd numbers; a drop under load is
 # not an error in itself).
-tdl_drops() {
-	local f=$B_T/tdl-$1-stat.txt drops
-	"$BIN/vpnctl" -s "$B_T/tdl-$1.sock" show stat >"$f" 2>&1 || true
+tdl_drops() {	# LABEL SIDE
+	local f=$B_T/$1-$2-stat.txt drops
+	"$BIN/vpnctl" -s "$B_T/$1-$2.sock" show stat >"$f" 2>&1 || true
 	drops=$(awk -F': *' 'tolower($1) ~ /drop|error|fail/ && $2 + 0 > 0 { printf "%s %s=%s", sep, $1, $2; sep = "," }' "$f")
-	[ -z "$drops" ] || say "tendril: vpn-$1 counters after the run:$drops"
+	[ -z "$drops" ] || say "$1: vpn-$2 counters after the run:$drops"
 }
 
-tdl_down() { [ "$(tdl_tunnels_up "$B_T/tdl-server.sock")" = 0 ]; }
+tdl_down() { [ "$(tdl_tunnels_up "$B_T/$TDL-server.sock")" = 0 ]; }
 
+# path_tendril LABEL [FLAG...]: both daemons with FLAGs (tendril: the
+# defaults; tendril_tls: --seal off, TLS records instead of sealed ones).
 path_tendril() {
-	say "tendril: vpn-server <-> vpn-shoot"
-	bench_pair tdl
+	TDL=$1; shift
+	local label=$TDL
+	say "$label: vpn-server <-> vpn-shoot $*"
+	bench_pair "$label"
 	sinks_up
-	spawn tdl-server "$NS_S" "$BIN/vpn-server" \
+	spawn "$label-server" "$NS_S" "$BIN/vpn-server" \
 		--cert "$PKI/server.crt" --key "$PKI/server.key" --ca "$PKI/ca.crt" \
 		--dev tdl-s --listen "$SEED_UP:$VPN_PORT" --shoot-networks "$SHOOT_NET" \
-		--stats-socket "$B_T/tdl-server.sock" --metrics-listen 127.0.0.1:15000
+		--stats-socket "$B_T/$label-server.sock" --metrics-listen 127.0.0.1:15000 "$@"
 	poll 5 listening "$NS_S" "$VPN_PORT" || die "vpn-server did not start"
 	local shoot=("$BIN/vpn-shoot"
 		--cert "$PKI/shoot.crt" --key "$PKI/shoot.key" --ca "$PKI/ca.crt"
 		--dev tdl-c --server "$SEED_UP:$VPN_PORT" --server-name vpn-server
-		--stats-socket "$B_T/tdl-shoot.sock" --metrics-listen 127.0.0.1:15001)
+		--stats-socket "$B_T/$label-shoot.sock" --metrics-listen 127.0.0.1:15001 "$@")
 	local i starts=()
 	for ((i = 1; i <= STARTS; i++)); do
 		if [ "$i" -gt 1 ]; then
-			stop tdl-shoot
-			poll 5 tdl_down || say "tendril: vpn-server still reports a tunnel after vpn-shoot exited"
+			stop "$label-shoot"
+			poll 5 tdl_down || say "$label: vpn-server still reports a tunnel after vpn-shoot exited"
 		fi
-		first_ping_ms tdl-shoot "$NS_C" "${shoot[@]}"
-		say "tendril: vpn-shoot start -> first ping: $FIRST_PING_MS ms"
+		first_ping_ms "$label-shoot" "$NS_C" "${shoot[@]}"
+		say "$label: vpn-shoot start -> first ping: $FIRST_PING_MS ms"
 		starts+=("$FIRST_PING_MS")
 	done
-	record tendril start_ms "$(calc median "${starts[@]}")"
+	record "$label" start_ms "$(calc median "${starts[@]}")"
 	sleep 1
-	local srv=${B_PID[tdl-server]} cli=${B_PID[tdl-shoot]}
-	measure_rss tendril "$srv" "$cli" idle
-	measure_throughput tendril "$srv" "$cli"
-	measure_ping tendril
-	measure_rr tendril
-	measure_rss tendril "$srv" "$cli" peak
-	endpoints_alive tendril "$srv" "$cli"
-	tdl_drops server
-	tdl_drops shoot
+	local srv=${B_PID[$label-server]} cli=${B_PID[$label-shoot]}
+	measure_rss "$label" "$srv" "$cli" idle
+	measure_throughput "$label" "$srv" "$cli"
+	measure_ping "$label"
+	measure_rr "$label"
+	measure_rss "$label" "$srv" "$cli" peak
+	endpoints_alive "$label" "$srv" "$cli"
+	tdl_drops "$label" server
+	tdl_drops "$label" shoot
 	pair_down
 }
 
@@ -202,7 +207,8 @@ path_openvpn() {	# LABEL MTU
 for p in $PATHS; do
 	case $p in
 	direct) path_direct ;;
-	tendril) path_tendril ;;
+	tendril) path_tendril tendril ;;
+	tendril_tls) path_tendril tendril_tls --seal off ;;
 	openvpn) path_openvpn openvpn 1500 ;;
 	openvpn48k) path_openvpn openvpn48k 48000 ;;
 	*) die "unknown path in BENCH_PATHS: $p" ;;
