@@ -461,8 +461,8 @@ static void conn__flush_sealed(struct conn *c)
 
 			if (!n)
 				break;
-			if (n > SEAL_MAX_PLAIN)
-				n = SEAL_MAX_PLAIN;
+			if (n > c->seal_plain)
+				n = c->seal_plain;
 			len = seal_put(&c->stx, c->tx + c->tx_off, n, c->sbuf);
 			if (len < 0) {
 				if (c->state != CONN_CLOSED)
@@ -560,6 +560,24 @@ static bool conn__ktls(const struct conn *c)
 	return BIO_get_ktls_send(SSL_get_wbio(c->ssl)) || BIO_get_ktls_recv(SSL_get_rbio(c->ssl));
 }
 
+/* The plaintext of one sealed record: as much as makes the record one
+ * full TSO segment of the transport, a multiple of its MSS below what
+ * the kernel puts in one segment (64 KB less its header room; tcp.c,
+ * tcp_xmit_size_goal). A record a few hundred bytes longer spills into a
+ * second, tiny segment: one more packet and one more wake-up of the peer
+ * per record, which measured 10-20% of the throughput on a veth path. */
+static size_t conn__seal_plain(int fd)
+{
+	int mss = 0;
+	socklen_t len = sizeof(mss);
+	size_t seg;
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, &len) || mss < 536 || mss > 65535)
+		return SEAL_MAX_PLAIN;
+	seg = (65536 - 1 - 320) / (size_t)mss * (size_t)mss;
+	return seg - SEAL_HDR_LEN - SEAL_TAG_LEN;
+}
+
 static void conn__seal_drop(struct conn *c)
 {
 	seal_free(&c->stx);
@@ -578,6 +596,7 @@ static int conn__seal_prepare(struct conn *c)
 {
 	int nid = SSL_CIPHER_get_cipher_nid(SSL_get_current_cipher(c->ssl)), err;
 
+	c->seal_plain = conn__seal_plain(c->fd);
 	c->sbuf = malloc(SEAL_MAX_RECORD);
 	c->cbuf = malloc(CONN_CBUF_CAP);
 	err = !c->sbuf || !c->cbuf ? -ENOMEM :

@@ -160,6 +160,7 @@ struct conn {
 	bool seal_tx, seal_rx;
 	bool seal_rx_next;	/* the frame being handled is the peer's last in TLS */
 	struct seal stx, srx;
+	size_t seal_plain;	/* plaintext per record: one TSO segment (conn.c) */
 	uint8_t *sbuf;		/* one sealed record on its way to the socket */
 	size_t sbuf_off, sbuf_len;
 	uint8_t *cbuf;		/* sealed bytes read, not yet opened */
