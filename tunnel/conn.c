@@ -837,10 +837,14 @@ static void conn__on_frame(struct conn *c, const struct frame *f)
 	}
 }
 
-/* Decodes and dispatches every whole frame in rx, keeps the rest. */
+/* Decodes and dispatches every whole frame in rx, keeps the rest where
+ * it is: the partial frame moves to the front only when less than
+ * CONN_RX_ROOM is left behind it. A sealed record is a little shorter
+ * than a 64 KB frame, so moving after every record copied almost every
+ * byte once more. */
 static void conn__parse(struct conn *c)
 {
-	size_t off = 0;
+	size_t off = c->rx_off;
 	struct frame f;
 	int r;
 
@@ -858,7 +862,7 @@ static void conn__parse(struct conn *c)
 					   "TLS data after the peer's last TLS frame");
 				return;
 			}
-			c->rx_len = 0;
+			c->rx_off = c->rx_len = 0;
 			return;
 		}
 	}
@@ -873,9 +877,14 @@ static void conn__parse(struct conn *c)
 		conn__fail(c, DROP_bad_frame, CLOSE_PROTOCOL, "unknown frame type %u", c->rx[off]);
 		return;
 	}
-	if (off) {
+	if (off == c->rx_len) {
+		c->rx_off = c->rx_len = 0;
+	} else if (CONN_RX_CAP - c->rx_len < CONN_RX_ROOM) {
 		memmove(c->rx, c->rx + off, c->rx_len - off);
 		c->rx_len -= off;
+		c->rx_off = 0;
+	} else {
+		c->rx_off = off;
 	}
 }
 

@@ -38,7 +38,13 @@ enum {
 	/* Control frames may use this last part of the queue, data not, so
 	 * a full queue never blocks a PONG or a CLOSE. */
 	CONN_TX_CTRL_RESERVE = 1024,
-	CONN_RX_CAP = 2 * (FRAME_HDR_LEN + FRAME_MAX_PAYLOAD) + 16384,
+	/* The receive buffer: room for four whole frames, so that the
+	 * partial frame after the last whole one moves to the front about
+	 * every third record (conn.c, conn__parse). */
+	CONN_RX_CAP = 4 * (FRAME_HDR_LEN + FRAME_MAX_PAYLOAD),
+	/* What a read (SSL_read, or a record opening) finds free behind the
+	 * data in rx: a whole sealed record. */
+	CONN_RX_ROOM = SEAL_MAX_PLAIN,
 	/* TCP_NOTSENT_LOWAT of the transport: unsent bytes the kernel may
 	 * hold; enough for a few 64 KB segments in flight. */
 	CONN_NOTSENT_LOWAT = 128 * 1024,
@@ -56,9 +62,9 @@ enum {
 	CONN_READ_BUDGET = 1024 * 1024,
 };
 
-/* conn__parse() leaves less than one frame in rx; a record opens into
- * what is left after it. */
-_Static_assert(CONN_RX_CAP - (FRAME_HDR_LEN + FRAME_MAX_PAYLOAD - 1) >= SEAL_MAX_PLAIN,
+/* conn__parse() leaves less than one frame in rx, at its front when less
+ * than CONN_RX_ROOM would be left behind it. */
+_Static_assert(CONN_RX_CAP - (FRAME_HDR_LEN + FRAME_MAX_PAYLOAD - 1) >= CONN_RX_ROOM,
 	       "a sealed record fits behind a partial frame");
 
 enum conn_state {
@@ -152,7 +158,7 @@ struct conn {
 	bool ktls_tx;		/* the kernel encrypts (--ktls on, granted) */
 	bool ktls;		/* the kernel encrypts or decrypts */
 	uint8_t *rx;
-	size_t rx_len;
+	size_t rx_off, rx_len;	/* unparsed bytes are rx[rx_off, rx_len) */
 
 	/* Sealed records (seal.h), when the session has CAP_SEAL: each
 	 * direction switches at a frame boundary, ours after our last TLS
