@@ -445,9 +445,10 @@ static void conn__flush_end(struct conn *c, bool queue_waits)
 	conn__wake_producer(c);
 }
 
-/* The sealed send path: the queue is cut into records of up to 64 KB,
- * each encrypted into sbuf (the one copy) and written with one write().
- * TLS bytes still in the buffer BIO from before the switch go first. */
+/* The sealed send path: the queue is cut into records of one TSO segment
+ * each (conn__seal_plain()), each encrypted into sbuf (the one copy) and
+ * written with one write(). TLS bytes still in the buffer BIO from
+ * before the switch go first. */
 static void conn__flush_sealed(struct conn *c)
 {
 	int err = conn__flush_bio(c);
