@@ -94,16 +94,22 @@ path_tendril() {
 	done
 	record "$label" start_ms "$(calc median "${starts[@]}")"
 	sleep 1
-	local srv=${B_PID[$label-server]} cli=${B_PID[$label-shoot]}
+	measure_tunnel "$label" "${B_PID[$label-server]}" "${B_PID[$label-shoot]}"
+	tdl_drops "$label" server
+	tdl_drops "$label" shoot
+	pair_down
+}
+
+# measure_tunnel LABEL SERVER_PID CLIENT_PID: every measurement of a
+# tunnel that is up, the same for tendril and OpenVPN.
+measure_tunnel() {
+	local label=$1 srv=$2 cli=$3
 	measure_rss "$label" "$srv" "$cli" idle
 	measure_throughput "$label" "$srv" "$cli"
 	measure_ping "$label"
 	measure_rr "$label"
 	measure_rss "$label" "$srv" "$cli" peak
 	endpoints_alive "$label" "$srv" "$cli"
-	tdl_drops "$label" server
-	tdl_drops "$label" shoot
-	pair_down
 }
 
 endpoints_alive() {	# LABEL PID PID
@@ -192,13 +198,7 @@ path_openvpn() {	# LABEL MTU
 	done
 	record "$label" start_ms "$(calc median "${starts[@]}")"
 	sleep 1
-	local srv=${B_PID[$label-server]} cli=${B_PID[$label-client]}
-	measure_rss "$label" "$srv" "$cli" idle
-	measure_throughput "$label" "$srv" "$cli"
-	measure_ping "$label"
-	measure_rr "$label"
-	measure_rss "$label" "$srv" "$cli" peak
-	endpoints_alive "$label" "$srv" "$cli"
+	measure_tunnel "$label" "${B_PID[$label-server]}" "${B_PID[$label-client]}"
 	pair_down
 }
 
