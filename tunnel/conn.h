@@ -13,10 +13,12 @@
  *     nothing arrived for keepalive_timeout_ms, otherwise a PING is sent.
  *
  * Send path: frames are appended to one bounded byte queue (tx) and handed
- * to SSL_write in large batches, so that many packets share a TLS record.
+ * on in large batches, so that many packets share a record: sealed
+ * records (seal.h) once both sides have CAP_SEAL, SSL_write otherwise.
  * conn_tx_reserve/conn_tx_commit let a caller read a packet from the TUN
- * device straight into the queue. Receive path: SSL_read into one buffer;
- * DATA payloads are handed to the owner in place, never copied. */
+ * device straight into the queue. Receive path: records are opened (or
+ * SSL_read) into one buffer; DATA payloads are handed to the owner in
+ * place, never copied. */
 #ifndef TUNNEL_CONN_H
 #define TUNNEL_CONN_H
 

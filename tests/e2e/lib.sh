@@ -553,6 +553,26 @@ seed_ping() {	# ADDR [COUNT]
 	nsx "$NS_SEED" ping -q -n -c "${2:-3}" -i 0.2 -W 2 -w 5 "$1" >/dev/null 2>&1
 }
 
+# send_to_pod FILE PORT [6]: FILE from the seed to a TCP sink in the pod
+# (IPv4, or IPv6 with 6); fails unless the pod received it whole (SHA-256).
+send_to_pod() {
+	local file=$1 port=$2 fam=${3:-4} want sum listen connect
+	want=$(sha256sum <"$file" | cut -d' ' -f1)
+	sum=$E2E_T/sink-$port.sum
+	if [ "$fam" = 6 ]; then
+		listen="TCP6-LISTEN:$port,bind=[$POD6]" connect="TCP6:[$POD6]:$port"
+	else
+		listen="TCP4-LISTEN:$port,bind=$POD4" connect="TCP4:$POD4:$port"
+	fi
+	rm -f "$sum"
+	spawn "sink-$port" "$NS_POD" sh -c "socat -u $listen,reuseaddr STDOUT | sha256sum >'$sum'"
+	wait_for 5 "the pod's TCP sink on port $port" listening "$NS_POD" "$port"
+	timeout 60 ip netns exec "$NS_SEED" socat -u "FILE:$file" "$connect,connect-timeout=5" ||
+		fail "sending $(basename "$file") to the pod over IPv$fam"
+	wait_for 30 "the pod's checksum" test -s "$sum"
+	assert_eq "$(cut -d' ' -f1 <"$sum")" "$want" "SHA-256 of $(basename "$file") received by the pod (IPv$fam)"
+}
+
 seed_curl() {	# URL: prints the body
 	nsx "$NS_SEED" curl -sS -g --fail --max-time 5 "$1"
 }

@@ -25,11 +25,5 @@ for side in server shoot; do
 done
 step "a 5 MB transfer through the tunnel"
 head -c $((5 * 1024 * 1024)) /dev/urandom >"$E2E_T/data.bin"
-want=$(sha256sum <"$E2E_T/data.bin" | cut -d' ' -f1)
-spawn sink "$NS_POD" sh -c "socat -u TCP4-LISTEN:5001,bind=$POD4,reuseaddr STDOUT | sha256sum >'$E2E_T/up.sum'"
-wait_for 5 "the pod's TCP sink" listening "$NS_POD" 5001
-timeout 30 ip netns exec "$NS_SEED" socat -u "FILE:$E2E_T/data.bin" "TCP4:$POD4:5001,connect-timeout=5" ||
-	fail "sending 5 MB to the pod"
-wait_for 20 "the pod's checksum" test -s "$E2E_T/up.sum"
-assert_eq "$(cut -d' ' -f1 <"$E2E_T/up.sum")" "$want" "SHA-256 of the 5 MB received by the pod"
+send_to_pod "$E2E_T/data.bin" 5001
 pass

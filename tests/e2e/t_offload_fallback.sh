@@ -33,20 +33,10 @@ head -c "$size" /dev/urandom >"$E2E_T/data.bin"
 want=$(sha256sum <"$E2E_T/data.bin" | cut -d' ' -f1)
 
 step "30 MB seed -> pod $POD4 (IPv4): segmented by vpn-server"
-spawn sink "$NS_POD" sh -c "socat -u TCP4-LISTEN:5001,bind=$POD4,reuseaddr STDOUT | sha256sum >'$E2E_T/up.sum'"
-wait_for 5 "the pod's TCP sink" listening "$NS_POD" 5001
-timeout 60 ip netns exec "$NS_SEED" socat -u "FILE:$E2E_T/data.bin" "TCP4:$POD4:5001,connect-timeout=5" ||
-	fail "sending 30 MB to the pod"
-wait_for 30 "the pod's checksum" test -s "$E2E_T/up.sum"
-assert_eq "$(cut -d' ' -f1 <"$E2E_T/up.sum")" "$want" "SHA-256 of the 30 MB received by the pod"
+send_to_pod "$E2E_T/data.bin" 5001
 
 step "30 MB seed -> pod [$POD6] (IPv6)"
-spawn sink6 "$NS_POD" sh -c "socat -u TCP6-LISTEN:5003,bind=[$POD6],reuseaddr STDOUT | sha256sum >'$E2E_T/up6.sum'"
-wait_for 5 "the pod's TCP sink" listening "$NS_POD" 5003
-timeout 60 ip netns exec "$NS_SEED" socat -u "FILE:$E2E_T/data.bin" "TCP6:[$POD6]:5003,connect-timeout=5" ||
-	fail "sending 30 MB to the pod over IPv6"
-wait_for 30 "the pod's checksum" test -s "$E2E_T/up6.sum"
-assert_eq "$(cut -d' ' -f1 <"$E2E_T/up6.sum")" "$want" "SHA-256 of the 30 MB received by the pod (IPv6)"
+send_to_pod "$E2E_T/data.bin" 5003 6
 
 step "30 MB pod -> seed (IPv4)"
 spawn source "$NS_POD" socat -u "FILE:$E2E_T/data.bin" "TCP4-LISTEN:5002,bind=$POD4,reuseaddr"

@@ -13,20 +13,6 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 e2e_init
 
-# transfer WHAT: 5 MB from the seed to the pod, checked by SHA-256.
-transfer() {
-	local port=$((5100 + RANDOM % 800)) want
-	head -c $((5 * 1024 * 1024)) /dev/urandom >"$E2E_T/data.bin"
-	want=$(sha256sum <"$E2E_T/data.bin" | cut -d' ' -f1)
-	rm -f "$E2E_T/up.sum"
-	spawn "sink-$port" "$NS_POD" sh -c "socat -u TCP4-LISTEN:$port,bind=$POD4,reuseaddr STDOUT | sha256sum >'$E2E_T/up.sum'"
-	wait_for 5 "the pod's TCP sink" listening "$NS_POD" "$port"
-	timeout 30 ip netns exec "$NS_SEED" socat -u "FILE:$E2E_T/data.bin" "TCP4:$POD4:$port,connect-timeout=5" ||
-		fail "sending 5 MB to the pod ($1)"
-	wait_for 20 "the pod's checksum" test -s "$E2E_T/up.sum"
-	assert_eq "$(cut -d' ' -f1 <"$E2E_T/up.sum")" "$want" "SHA-256 of the 5 MB the pod received ($1)"
-}
-
 step "both sides with the default (--seal on): sealed records"
 e2e_up
 check_traffic
@@ -34,7 +20,8 @@ for side in server shoot; do
 	assert_eq "$(table_col "$side" "show tunnels" channel)" sealed "vpn-$side's tunnel channel"
 	assert_eq "$(stat_value "$side" sealed_tunnels)" 1 "vpn-$side's sealed_tunnels"
 done
-transfer "sealed"
+head -c $((5 * 1024 * 1024)) /dev/urandom >"$E2E_T/data.bin"
+send_to_pod "$E2E_T/data.bin" 5001
 for side in server shoot; do
 	assert_eq "$(stat_value "$side" dropped_tls_error)" 0 "vpn-$side's dropped_tls_error"
 	assert_eq "$(stat_value "$side" dropped_bad_frame)" 0 "vpn-$side's dropped_bad_frame"
@@ -71,5 +58,5 @@ for side in server shoot; do
 done
 assert_eq "$(stat_value server sealed_tunnels)" "$sealed0" "vpn-server's sealed_tunnels after a tunnel with TLS records"
 assert_eq "$(stat_value shoot sealed_tunnels)" 0 "vpn-shoot's sealed_tunnels with --seal off"
-transfer "TLS records"
+send_to_pod "$E2E_T/data.bin" 5002
 pass

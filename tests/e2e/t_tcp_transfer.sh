@@ -30,20 +30,13 @@ up=$((100 * 1024 * 1024))
 down=$((20 * 1024 * 1024))
 head -c "$up" /dev/urandom >"$E2E_T/up.bin"
 head -c "$down" /dev/urandom >"$E2E_T/down.bin"
-want_up=$(sha256sum <"$E2E_T/up.bin" | cut -d' ' -f1)
 want_down=$(sha256sum <"$E2E_T/down.bin" | cut -d' ' -f1)
 tx0=$(table_sum server "show tunnels" tx_bytes)
 
 step "100 MB seed -> pod $POD4 (IPv4)"
-spawn sink "$NS_POD" sh -c "socat -u TCP4-LISTEN:5001,bind=$POD4,reuseaddr STDOUT | sha256sum >'$E2E_T/up.sum'"
-wait_for 5 "the pod's TCP sink" listening "$NS_POD" 5001
 t0=$(now_ms)
-timeout 60 ip netns exec "$NS_SEED" socat -u "FILE:$E2E_T/up.bin" "TCP4:$POD4:5001,connect-timeout=5" ||
-	fail "sending 100 MB to the pod (socat exit $?)"
-wait_for 30 "the pod's checksum" test -s "$E2E_T/up.sum"
+send_to_pod "$E2E_T/up.bin" 5001
 ms=$(( $(now_ms) - t0 ))
-got=$(cut -d' ' -f1 <"$E2E_T/up.sum")
-assert_eq "$got" "$want_up" "SHA-256 of the 100 MB received by the pod"
 step "100 MB in ${ms} ms ($(( up / 1024 / (ms > 0 ? ms : 1) )) MB/s)"
 
 step "the tunnel counted the bytes"
