@@ -575,8 +575,30 @@ static size_t conn__seal_plain(int fd)
 
 	if (getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, &len) || mss < 536 || mss > 65535)
 		return SEAL_MAX_PLAIN;
-	seg = (65536 - 1 - 320) / (size_t)mss * (size_t)mss;
+	seg = CONN_TSO_GOAL / (size_t)mss * (size_t)mss;
 	return seg - SEAL_HDR_LEN - SEAL_TAG_LEN;
+}
+
+/* Whether a sender's TSO segments of m bytes each, framed, fit plain
+ * bytes. */
+static bool conn__fits(size_t plain, unsigned m)
+{
+	enum { HDR_MAX = 40 + 60 };	/* IPv6 + TCP with every option */
+
+	return CONN_TSO_GOAL / m * m + HDR_MAX + FRAME_HDR_LEN + GSO_HDR_LEN <= plain;
+}
+
+uint16_t conn_fit_mss(size_t plain, uint16_t mss)
+{
+	for (unsigned m = mss; m >= 536 + 12 && m >= mss - mss / 32u; m--)
+		if (conn__fits(plain, m - 12))
+			return (uint16_t)m;
+	return mss;
+}
+
+uint16_t conn_mss_max(const struct conn *c, uint16_t mss)
+{
+	return c->seal_tx ? conn_fit_mss(c->seal_plain, mss) : 0;
 }
 
 static void conn__seal_drop(struct conn *c)

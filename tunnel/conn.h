@@ -62,6 +62,10 @@ enum {
 	/* Bytes one readiness callback takes from a sealed tunnel: about
 	 * what the TLS path's 64 SSL_read()s of one record each take. */
 	CONN_READ_BUDGET = 1024 * 1024,
+	/* The payload Linux puts in one TSO segment at most: 64 KB less the
+	 * room it keeps for headers (tcp.c, tcp_xmit_size_goal; MAX_TCP_HEADER
+	 * is 320 on x86-64), rounded down to whole MSS by the sender. */
+	CONN_TSO_GOAL = 65536 - 1 - 320,
 };
 
 /* conn__parse() leaves less than one frame in rx, at its front when less
@@ -219,6 +223,19 @@ size_t conn_tx_queued(const struct conn *c);
 /* What waits to be sent, for the operator: the queue and the sealed
  * record on its way to the socket. */
 size_t conn_queued_bytes(const struct conn *c);
+
+/* The largest MSS at most mss that a SYN may advertise so that a Linux
+ * sender's TSO segments (CONN_TSO_GOAL rounded down to whole segments of
+ * the MSS less 12 bytes of TCP timestamps, which Linux uses by default),
+ * with any IPv6 or IPv4 + TCP header and the DATA_GSO framing, fit one
+ * sealed record of plain bytes. mss itself if that takes a cut of more
+ * than 1/32: a smaller MSS then costs more than the short record that
+ * follows each segment. */
+uint16_t conn_fit_mss(size_t plain, uint16_t mss);
+/* What a SYN that came through c may advertise (pkt_clamp_mss()):
+ * conn_fit_mss() for c's sealed records, or 0 (leave it) on TLS records,
+ * which are 16 KB whatever the segment. */
+uint16_t conn_mss_max(const struct conn *c, uint16_t mss);
 
 const char *conn_state_name(enum conn_state s);
 uint64_t conn_now_ms(void);

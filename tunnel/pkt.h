@@ -12,6 +12,8 @@ struct pkt_info {
 	uint8_t proto;		/* transport protocol (after IPv6 extension headers) */
 	uint16_t sport, dport;	/* TCP/UDP ports (host order), ICMP echo id in sport */
 	uint16_t len;		/* total length the header claims */
+	uint16_t l4_off;	/* where the transport header starts; 0 for a
+				 * fragment after the first */
 };
 
 /* Returns 0, or -EINVAL if p[0..len) is not a well-formed IPv4 or IPv6
@@ -24,5 +26,19 @@ int pkt_parse(const uint8_t *p, size_t len, struct pkt_info *pi);
  * such packets (router solicitations, MLD) on any device, but they never
  * cross the tunnel. */
 bool pkt_link_scoped(const struct pkt_info *pi);
+
+/* The MSS option of a TCP SYN (or SYN-ACK) p, parsed into pi; 0 for
+ * anything else (not TCP, not a SYN, a RST, no MSS option or a malformed
+ * option list).
+ *
+ * Why: the MSS a host advertises is the largest segment its peer builds;
+ * a tunnel that carries a peer's 64 KB TCP segments whole can thereby
+ * make each of them fit one of its records (conn_fit_mss()). */
+uint16_t pkt_syn_mss(const uint8_t *p, const struct pkt_info *pi);
+/* Sets that MSS option (pkt_syn_mss() must have found it) to mss. The TCP
+ * checksum is updated in place (RFC 1624) unless csum_partial: then the
+ * packet carries a partial checksum (virtio-net NEEDS_CSUM) that the
+ * kernel completes over the header as it finds it. */
+void pkt_set_mss(uint8_t *p, const struct pkt_info *pi, bool csum_partial, uint16_t mss);
 
 #endif

@@ -20,6 +20,7 @@
 	X(handshakes_failed, COUNTER, "tunnel handshakes that failed (any reason)") \
 	X(ktls_tunnels, COUNTER, "tunnels whose records the kernel encrypts (--ktls on, where offered)") \
 	X(sealed_tunnels, COUNTER, "tunnels whose frames travel in sealed records (both sides with --seal on)") \
+	X(tcp_mss_clamped, COUNTER, "SYNs whose MSS was lowered so that the answering segments fit one sealed record") \
 	X(reconnects, COUNTER, "tunnels re-established after a loss (agent)") \
 	X(tunnels_closed, COUNTER, "tunnels that went down") \
 	X(flows_tracked, GAUGE, "flows the server tracks now (a gauge)") \

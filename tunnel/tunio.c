@@ -292,8 +292,16 @@ static int tunio__write_plain(void *arg, const uint8_t *pkt, size_t len)
 	return 0;
 }
 
-int tunio_write(struct tunio *t, const struct virtio_net_hdr *vh, uint8_t *pkt, size_t len)
+int tunio_write(struct tunio *t, struct conn *c, const struct virtio_net_hdr *vh,
+		uint8_t *pkt, const struct pkt_info *pi)
 {
+	size_t len = pi->len;
+	uint16_t mss = pkt_syn_mss(pkt, pi), max;
+
+	if (mss && (max = conn_mss_max(c, mss)) && max < mss) {
+		pkt_set_mss(pkt, pi, vh && (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM), max);
+		stats_inc(STAT_tcp_mss_clamped, 1);
+	}
 	struct iovec iov[2] = {
 		{ .iov_base = (void *)vh, .iov_len = GSO_HDR_LEN },
 		{ .iov_base = pkt, .iov_len = len },

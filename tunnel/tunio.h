@@ -24,7 +24,7 @@
  *
  * Writing: tunio_write() writes one packet (with its header on a vnet
  * device); the TUN device does not block, a refused packet is counted and
- * dropped. */
+ * dropped. The MSS of SYNs written is fitted to the tunnel's records. */
 #ifndef TUNNEL_TUNIO_H
 #define TUNNEL_TUNIO_H
 
@@ -34,6 +34,7 @@
 
 #include "tunnel/conn.h"
 #include "tunnel/gso.h"
+#include "tunnel/pkt.h"
 #include "tunnel/proto.h"
 
 enum {
@@ -93,8 +94,16 @@ void tunio_resume(struct tunio *t, struct conn *c);
 /* c is going away: drop a packet held for it and read again; forget it
  * as the guess for the next packet. */
 void tunio_forget(struct tunio *t, struct conn *c);
-/* Writes one packet; vh is its virtio-net header or NULL for a plain one.
- * Returns 0 or -errno (counted). */
-int tunio_write(struct tunio *t, const struct virtio_net_hdr *vh, uint8_t *pkt, size_t len);
+/* Writes one packet that came through c, parsed into pi; vh is its
+ * virtio-net header or NULL for a plain one. Returns 0 or -errno
+ * (counted).
+ *
+ * A SYN's MSS is lowered first to what makes the segments the local side
+ * answers with fit c's sealed records whole (conn_mss_max(),
+ * tcp_mss_clamped): those segments come back through c, and one a few
+ * dozen bytes too long for a record costs a second record, a second
+ * write() and a second packet on the transport, for every 64 KB. */
+int tunio_write(struct tunio *t, struct conn *c, const struct virtio_net_hdr *vh,
+		uint8_t *pkt, const struct pkt_info *pi);
 
 #endif

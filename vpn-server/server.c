@@ -217,7 +217,7 @@ static void server__data(struct conn *c, const struct virtio_net_hdr *vh, uint8_
 		log_debug(&c->log, "dropped from the tunnel: %s", flow_verdict_name(v));
 		return;
 	}
-	if (tunio_write(&s->tun, vh, pkt, pi.len))
+	if (tunio_write(&s->tun, c, vh, pkt, &pi))
 		c->ctr.drops++;
 }
 

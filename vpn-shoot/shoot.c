@@ -190,7 +190,7 @@ static void shoot__data(struct conn *c, const struct virtio_net_hdr *vh, uint8_t
 		uint64_t key = shoot__flow_key(&pi, false);
 		s->replies[key % REPLY_SLOTS] = (struct reply_slot){ key, c->id };
 	}
-	if (tunio_write(&s->tun, vh, pkt, pi.len))
+	if (tunio_write(&s->tun, c, vh, pkt, &pi))
 		c->ctr.drops++;
 }
 

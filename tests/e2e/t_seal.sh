@@ -7,11 +7,40 @@
 # whole, and `show tunnels` and the sealed_tunnels counter say which
 # channel each tunnel uses. A peer that sends a forged sealed record, or
 # TLS where sealed records are due, loses its session only.
+# Sealed tunnels lower the MSS of the SYNs they write into their TUN
+# device so that the answering 64 KB segments fit one record each
+# (tunio_write): a TCP connection through a sealed tunnel sends with a
+# smaller MSS than one through TLS records, and tcp_mss_clamped counts.
 # Topology: tests/e2e/lib.sh (topo_up), drawn in t_agent_restart.sh.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 e2e_init
+
+# mss_seen PORT: "SEED POD", the MSS each end of a new seed -> pod TCP
+# connection sends with (TCP_MAXSEG of its socket).
+mss_seen() {
+	local port=$1 out=$E2E_T/mss-$1 seed
+	rm -f "$out"
+	spawn "mss-$port" "$NS_POD" python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(1)
+s.settimeout(10)
+c, _ = s.accept()
+open(sys.argv[3], "w").write("%d\n" % c.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG))
+' "$POD4" "$port" "$out"
+	wait_for 5 "the pod's listener on port $port" listening "$NS_POD" "$port"
+	seed=$(nsx "$NS_SEED" timeout 10 python3 -c '
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), 5)
+print(c.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG))
+' "$POD4" "$port") || fail "connecting to the pod on port $port"
+	wait_for 5 "the pod's MSS" test -s "$out"
+	echo "$seed $(cat "$out")"
+}
 
 step "both sides with the default (--seal on): sealed records"
 e2e_up
@@ -22,6 +51,9 @@ for side in server shoot; do
 done
 head -c $((5 * 1024 * 1024)) /dev/urandom >"$E2E_T/data.bin"
 send_to_pod "$E2E_T/data.bin" 5001
+read -r mss_seed mss_pod <<<"$(mss_seen 5011)"
+step "MSS through sealed records: seed $mss_seed, pod $mss_pod"
+stat_moved shoot tcp_mss_clamped 0
 for side in server shoot; do
 	assert_eq "$(stat_value "$side" dropped_tls_error)" 0 "vpn-$side's dropped_tls_error"
 	assert_eq "$(stat_value "$side" dropped_bad_frame)" 0 "vpn-$side's dropped_bad_frame"
@@ -59,4 +91,9 @@ done
 assert_eq "$(stat_value server sealed_tunnels)" "$sealed0" "vpn-server's sealed_tunnels after a tunnel with TLS records"
 assert_eq "$(stat_value shoot sealed_tunnels)" 0 "vpn-shoot's sealed_tunnels with --seal off"
 send_to_pod "$E2E_T/data.bin" 5002
+read -r tls_seed tls_pod <<<"$(mss_seen 5012)"
+step "MSS through TLS records: seed $tls_seed, pod $tls_pod"
+assert_eq "$(stat_value shoot tcp_mss_clamped)" 0 "vpn-shoot's tcp_mss_clamped with TLS records"
+assert_ge "$tls_seed" $((mss_seed + 1)) "the seed's MSS through TLS records, above the sealed one"
+assert_ge "$tls_pod" $((mss_pod + 1)) "the pod's MSS through TLS records, above the sealed one"
 pass

@@ -60,6 +60,12 @@ TCP = struct.pack(">HHIIBBHHH", 1234, 80, 0, 0, 0x50, 0x02, 65535, 0, 0)
 UDP = struct.pack(">HHHH", 1234, 53, 8, 0)
 ICMP = bytes([8, 0, 0, 0, 0xBE, 0xEF, 0, 1])
 ICMP6 = bytes([128, 0, 0, 0, 0xBE, 0xEF, 0, 1])
+# SYNs with options: MSS first; after NOP, SACK-permitted and timestamps
+# (odd offset); a SYN-ACK whose option list ends early.
+SYN_MSS = struct.pack(">HHIIBBHHH", 1234, 80, 0, 0, 0x60, 0x02, 65535, 0x1234, 0) + bytes([2, 4, 5, 0xB4])
+SYN_OPTS = (struct.pack(">HHIIBBHHH", 1234, 80, 0, 0, 0xA0, 0x02, 65535, 0xBEEF, 0)
+            + bytes([1, 4, 2, 8, 10]) + b"\1\2\3\4\0\0\0\0" + bytes([2, 4, 0x23, 0x28, 3, 3, 7]))
+SYNACK_EOL = struct.pack(">HHIIBBHHH", 80, 1234, 0, 1, 0x70, 0x12, 65535, 0, 0) + bytes([0, 2, 4, 5, 0xB4, 0, 0, 0])
 
 CORPUS = {
     "frame": {
@@ -127,6 +133,9 @@ CORPUS = {
         "v6-link-local": ip6(58, ICMP6, bytes.fromhex("fe800000000000000000000000000001")),
         "v6-cut": ip6(17, UDP)[:30],
         "v5": bytes([0x50]) + b"\0" * 39,
+        "v4-syn-mss": ip4(6, SYN_MSS),
+        "v4-syn-options": ip4(6, SYN_OPTS + b"data!"),
+        "v6-synack-eol": ip6(6, SYNACK_EOL),
     },
     "ctl": {
         "help": b"help",

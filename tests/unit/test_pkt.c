@@ -391,6 +391,154 @@ static void link_scoped_destinations_are_multicast_broadcast_and_link_local(void
 	}
 }
 
+
+/* ---- the MSS of SYNs ---- */
+
+/* A TCP header of 20 bytes plus opts (padded with EOL to a multiple of
+ * 4), ports 1234 -> 80, the given flags; returns its length. */
+static size_t tcp_syn(uint8_t *p, uint8_t flags, const uint8_t *opts, size_t olen)
+{
+	size_t hl = 20 + (olen + 3) / 4 * 4;
+
+	memset(p, 0, hl);
+	memcpy(p, tcp, 4);
+	p[12] = (uint8_t)(hl / 4 << 4);
+	p[13] = flags;
+	memcpy(p + 20, opts, olen);
+	return hl;
+}
+
+/* The TCP checksum over the pseudo-header and the segment, as a sender
+ * computes it (with the checksum field taken as 0). */
+static uint16_t tcp_csum(const uint8_t *p, const struct pkt_info *pi)
+{
+	size_t alen = pi->family == AF_INET ? 4 : 16, tl = pi->len - pi->l4_off;
+	const uint8_t *th = p + pi->l4_off;
+	uint32_t sum = IPPROTO_TCP + (uint32_t)tl;
+
+	for (size_t i = 0; i < alen; i += 2)
+		sum += (uint32_t)(pi->src[i] << 8 | pi->src[i + 1]) +
+		       (uint32_t)(pi->dst[i] << 8 | pi->dst[i + 1]);
+	for (size_t i = 0; i < tl; i += 2) {
+		if (i == 16)
+			continue;
+		sum += (uint32_t)(th[i] << 8 | (i + 1 < tl ? th[i + 1] : 0));
+	}
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+#define SYN 0x02
+#define ACK 0x10
+#define RST 0x04
+#define MSS1460 2, 4, 0x05, 0xb4
+
+static void the_mss_of_a_syn_is_found_among_its_options(void **state)
+{
+	static const struct {
+		const char *what;
+		uint8_t flags;
+		uint8_t opts[40];
+		size_t olen;
+		uint16_t want;
+	} rows[] = {
+		{ "SYN, MSS first", SYN, { MSS1460 }, 4, 1460 },
+		{ "SYN-ACK", SYN | ACK, { MSS1460 }, 4, 1460 },
+		{ "after NOPs, at an odd offset", SYN, { 1, MSS1460 }, 5, 1460 },
+		{ "after SACK-permitted and timestamps", SYN,
+		  { 4, 2, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8, MSS1460 }, 16, 1460 },
+		{ "an MSS option of the wrong length is skipped", SYN,
+		  { 2, 3, 9, MSS1460 }, 7, 1460 },
+		{ "no MSS option", SYN, { 1, 1, 4, 2 }, 4, 0 },
+		{ "no options", SYN, { 0 }, 0, 0 },
+		{ "after the end of the option list", SYN, { 0, MSS1460 }, 5, 0 },
+		{ "an option of length 0 ends the walk", SYN, { 8, 0, MSS1460 }, 6, 0 },
+		{ "an option running past the header", SYN, { 1, 1, 1, 8, 10 }, 5, 0 },
+		{ "not a SYN", ACK, { MSS1460 }, 4, 0 },
+		{ "a SYN with RST", SYN | RST, { MSS1460 }, 4, 0 },
+	};
+
+	for (size_t i = 0; i < N(rows); i++) {
+		uint8_t th[64], p[128];
+		struct pkt_info pi;
+		size_t len = ip4(p, IPPROTO_TCP, 5, 0, th, tcp_syn(th, rows[i].flags, rows[i].opts, rows[i].olen));
+
+		assert_int_equal(pkt_parse(p, len, &pi), 0);
+		if (pkt_syn_mss(p, &pi) != rows[i].want)
+			fail_msg("%s: %u, want %u", rows[i].what, pkt_syn_mss(p, &pi), rows[i].want);
+	}
+}
+
+static void only_whole_tcp_headers_of_first_fragments_have_an_mss(void **state)
+{
+	uint8_t th[64], p[128];
+	struct pkt_info pi;
+	size_t hl = tcp_syn(th, SYN, (const uint8_t[]){ MSS1460 }, 4), len;
+
+	len = ip4(p, IPPROTO_UDP, 5, 0, th, hl);
+	assert_int_equal(pkt_parse(p, len, &pi), 0);
+	assert_int_equal(pkt_syn_mss(p, &pi), 0);
+
+	len = ip4(p, IPPROTO_TCP, 5, 0x0010, th, hl);	/* offset 128 bytes */
+	assert_int_equal(pkt_parse(p, len, &pi), 0);
+	assert_int_equal(pkt_syn_mss(p, &pi), 0);
+
+	len = ip4(p, IPPROTO_TCP, 5, 0, th, hl - 2);	/* cut in the option */
+	assert_int_equal(pkt_parse(p, len, &pi), 0);
+	assert_int_equal(pkt_syn_mss(p, &pi), 0);
+
+	len = ip4(p, IPPROTO_TCP, 5, 0, th, 19);	/* not even a header */
+	assert_int_equal(pkt_parse(p, len, &pi), 0);
+	assert_int_equal(pkt_syn_mss(p, &pi), 0);
+}
+
+static void setting_the_mss_keeps_the_checksum_valid(void **state)
+{
+	static const struct {
+		const char *what;
+		bool v6;
+		uint8_t opts[8];
+		size_t olen;
+	} rows[] = {
+		{ "IPv4, even offset", false, { MSS1460 }, 4 },
+		{ "IPv4, odd offset: the value spans two checksum words", false, { 1, MSS1460 }, 5 },
+		{ "IPv6 behind an extension header", true, { 1, 1, 1, MSS1460 }, 7 },
+	};
+
+	for (size_t i = 0; i < N(rows); i++) {
+		uint8_t th[64], pl[128], p[192];
+		struct pkt_info pi;
+		size_t hl = tcp_syn(th, SYN, rows[i].opts, rows[i].olen), len;
+		uint16_t want;
+
+		memcpy(th + hl, "payload", 7);	/* an odd length too */
+		if (rows[i].v6) {
+			size_t e = ext(pl, IPPROTO_TCP, 0);
+
+			memcpy(pl + e, th, hl + 7);
+			len = ip6(p, IPPROTO_DSTOPTS, pl, e + hl + 7);
+		} else {
+			len = ip4(p, IPPROTO_TCP, 5, 0, th, hl + 7);
+		}
+		assert_int_equal(pkt_parse(p, len, &pi), 0);
+		want = tcp_csum(p, &pi);
+		put16(p + pi.l4_off + 16, want);
+
+		pkt_set_mss(p, &pi, false, 1357);
+		assert_int_equal(pkt_syn_mss(p, &pi), 1357);
+		if ((uint16_t)(p[pi.l4_off + 16] << 8 | p[pi.l4_off + 17]) != tcp_csum(p, &pi))
+			fail_msg("%s: checksum %04x, want %04x", rows[i].what,
+				 (uint16_t)(p[pi.l4_off + 16] << 8 | p[pi.l4_off + 17]), tcp_csum(p, &pi));
+
+		/* A partial checksum covers the pseudo-header only: unchanged. */
+		want = (uint16_t)(p[pi.l4_off + 16] << 8 | p[pi.l4_off + 17]);
+		pkt_set_mss(p, &pi, true, 1200);
+		assert_int_equal(pkt_syn_mss(p, &pi), 1200);
+		assert_int_equal((uint16_t)(p[pi.l4_off + 16] << 8 | p[pi.l4_off + 17]), want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,6 +555,9 @@ int main(void)
 		cmocka_unit_test(ipv6_malformed_headers_are_refused),
 		cmocka_unit_test(ipv6_extension_header_chain_is_bounded),
 		cmocka_unit_test(link_scoped_destinations_are_multicast_broadcast_and_link_local),
+		cmocka_unit_test(the_mss_of_a_syn_is_found_among_its_options),
+		cmocka_unit_test(only_whole_tcp_headers_of_first_fragments_have_an_mss),
+		cmocka_unit_test(setting_the_mss_keeps_the_checksum_valid),
 	};
 
 	return cmocka_run_group_tests_name("pkt", tests, NULL, NULL);
