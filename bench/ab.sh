@@ -16,6 +16,7 @@
 #   AB_B="--seal off"    flags of both daemons in B
 #   AB_RUNS=8            pairs of runs
 #   AB_REV=0             1: shoot->seed (iperf3 -R)
+#   AB_STREAMS=1         parallel iperf3 streams (-P)
 #   BENCH_SECONDS=4      length of one run
 #   BIN=DIR              vpn-server, vpn-shoot, vpnctl (default build/bin)
 #   AB_BIN_A=DIR         the binaries of A (default BIN): with AB_BIN_B,
@@ -33,6 +34,7 @@ set -euo pipefail
 SECS=${BENCH_SECONDS:-4}
 AB_RUNS=${AB_RUNS:-8}
 AB_REV=${AB_REV:-0}
+AB_STREAMS=${AB_STREAMS:-1}
 read -r -a FLAGS_A <<<"${AB_A:-}"
 read -r -a FLAGS_B <<<"${AB_B---seal off}"
 
@@ -71,7 +73,7 @@ ab_run() {
 	local x=$1 n=$2 t0 t1 gbit bytes
 	NS_S=${AB_S[$x]}
 	t0=$(cpu_ticks "${AB_SRV[$x]}" "${AB_CLI[$x]}")
-	read -r gbit bytes <<<"$(iperf_once 1 "$AB_REV" "$B_T/iperf-$x-$n.json")"
+	read -r gbit bytes <<<"$(iperf_once "$AB_STREAMS" "$AB_REV" "$B_T/iperf-$x-$n.json")"
 	t1=$(cpu_ticks "${AB_SRV[$x]}" "${AB_CLI[$x]}")
 	echo "$gbit $(calc div "$(calc div $((t1 - t0)) "$(clk_tck)")" "$(calc div "$bytes" 1000000000)")"
 }
@@ -92,5 +94,6 @@ done
 printf 'A (%s%s): median %s Gbit/s, %s s/GB\n' "${AB_BIN_A:+$AB_BIN_A: }" "${AB_A:-defaults}" "$(calc median "${ga[@]}")" "$(calc median "${ca[@]}")"
 label_b=${AB_B---seal off}
 printf 'B (%s%s): median %s Gbit/s, %s s/GB\n' "${AB_BIN_B:+$AB_BIN_B: }" "${label_b:-defaults}" "$(calc median "${gb[@]}")" "$(calc median "${cb[@]}")"
-printf 'B faster than A in %d of %d pairs, leaner (s/GB) in %d (%s, %s s each)\n' "$wins" "$AB_RUNS" "$leaner" \
-	"$([ "$AB_REV" = 1 ] && echo 'shoot->seed' || echo 'seed->shoot')" "$SECS"
+printf 'B faster than A in %d of %d pairs, leaner (s/GB) in %d (%s, %s stream(s), %s s each)\n' \
+	"$wins" "$AB_RUNS" "$leaner" "$([ "$AB_REV" = 1 ] && echo 'shoot->seed' || echo 'seed->shoot')" \
+	"$AB_STREAMS" "$SECS"
