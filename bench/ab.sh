@@ -3,8 +3,8 @@
 # tunnels are up at once, each in its own pair of network namespaces (the
 # topology of bench/lib.sh), and the one-stream iperf3 runs alternate
 # A, B, A, B, ... so that whatever else the shared machine does in the
-# meantime hits both alike; run.sh measures its paths one after another,
-# which on this machine moves a path's numbers by 10-20%.
+# meantime hits both alike, and runs as many pairs as asked (run.sh takes
+# three runs per path; one run differs from the next by 10-20% here).
 #
 # Usage (as root, after make):
 #

@@ -171,25 +171,6 @@ bench_pair() {
 	ip -n "$NS_C" addr add "$TARGET/32" dev lo
 }
 
-# pair_down: stops what runs in the pair and deletes it.
-pair_down() {
-	local ns pid keep=()
-	for pid in "${B_PIDS[@]}"; do
-		proc_alive "$pid" && keep+=("$pid")
-	done
-	kill_wait "${keep[@]}"
-	B_PIDS=()
-	for ns in "$NS_S" "$NS_C"; do
-		ns_kill_all "$ns"
-		ip netns del "$ns" 2>/dev/null || true
-	done
-	local left=()
-	for ns in "${B_NS[@]}"; do
-		[ "$ns" = "$NS_S" ] || [ "$ns" = "$NS_C" ] || left+=("$ns")
-	done
-	B_NS=("${left[@]}")
-}
-
 # spawn NAME NS CMD...: CMD in the background in NS, output to $B_T/NAME.log.
 spawn() {
 	local name=$1 ns=$2; shift 2
@@ -252,28 +233,49 @@ iperf_once() {
 	fi
 }
 
-# measure_throughput LABEL [PID...]: iperf3, 1 and 4 streams, both
-# directions, RUNS times each (interleaved); records the medians. With
-# PIDs (the two tunnel endpoints): their CPU seconds per GB over the
-# 1-stream runs.
-measure_throughput() {
+# path_keep LABEL [SERVER_PID CLIENT_PID]: the pair just made (NS_S,
+# NS_C) stays up as path LABEL, with its tunnel endpoints if any;
+# path_use LABEL makes it the current pair again (NS_S, NS_C, PAIR,
+# P_PIDS).
+declare -A P_S=() P_C=() P_PAIR=() P_PROCS=()
+path_keep() {
 	local label=$1; shift
-	local -A runs=()
-	local r p rev key res gbit bytes t0 t1 ticks=0 gbytes=0
+	P_S[$label]=$NS_S P_C[$label]=$NS_C P_PAIR[$label]=$PAIR P_PROCS[$label]="$*"
+}
+
+path_use() {
+	NS_S=${P_S[$1]} NS_C=${P_C[$1]} PAIR=${P_PAIR[$1]} P_PIDS=${P_PROCS[$1]}
+}
+
+# measure_throughput LABEL...: iperf3, 1 and 4 streams, both directions,
+# RUNS times each, on every path; the paths take turns run by run (each
+# round starting one path further), so that the machine's drift over the
+# minutes hits them alike. Records the medians, and for a tunnel its two
+# endpoints' CPU seconds per GB over its 1-stream runs.
+measure_throughput() {
+	local -A runs=() ticks=() gbytes=()
+	local r p rev key res gbit bytes t0 t1 label i n=$#
+	local labels=("$@")
 	for ((r = 1; r <= RUNS; r++)); do
 		for p in 1 4; do
 			for rev in 0 1; do
 				key=tput_${p}_$([ "$rev" = 1 ] && echo rev || echo fwd)
-				if [ "$p" = 1 ] && [ $# -gt 0 ]; then t0=$(cpu_ticks "$@"); fi
-				res=$(iperf_once "$p" "$rev" "$B_T/iperf-$label-$key-$r.json")
-				if [ "$p" = 1 ] && [ $# -gt 0 ]; then
-					t1=$(cpu_ticks "$@")
-					ticks=$((ticks + t1 - t0))
-				fi
-				read -r gbit bytes <<<"$res"
-				[ "$p" = 1 ] && gbytes=$((gbytes + bytes))
-				runs[$key]="${runs[$key]:-} $gbit"
-				say "$label: $p stream(s) $([ "$rev" = 1 ] && echo 'shoot->seed' || echo 'seed->shoot') run $r: $gbit Gbit/s"
+				for ((i = 0; i < n; i++)); do
+					label=${labels[(i + r - 1) % n]}
+					path_use "$label"
+					# shellcheck disable=SC2086 # no PIDs: the direct path
+					if [ "$p" = 1 ] && [ -n "$P_PIDS" ]; then t0=$(cpu_ticks $P_PIDS); fi
+					res=$(iperf_once "$p" "$rev" "$B_T/iperf-$label-$key-$r.json")
+					read -r gbit bytes <<<"$res"
+					if [ "$p" = 1 ] && [ -n "$P_PIDS" ]; then
+						# shellcheck disable=SC2086
+						t1=$(cpu_ticks $P_PIDS)
+						ticks[$label]=$(( ${ticks[$label]:-0} + t1 - t0 ))
+						gbytes[$label]=$(( ${gbytes[$label]:-0} + bytes ))
+					fi
+					runs[$label.$key]="${runs[$label.$key]:-} $gbit"
+					say "$label: $p stream(s) $([ "$rev" = 1 ] && echo 'shoot->seed' || echo 'seed->shoot') run $r: $gbit Gbit/s"
+				done
 			done
 		done
 	done
@@ -281,12 +283,12 @@ measure_throughput() {
 	for key in "${!runs[@]}"; do
 		v=${runs[$key]# }
 		# shellcheck disable=SC2086 # one argument per run
-		record "$label" "$key" "$(calc median $v)"
-		record "$label" "${key}_runs" "${v// /,}"
+		record "${key%%.*}" "${key#*.}" "$(calc median $v)"
+		record "${key%%.*}" "${key#*.}_runs" "${v// /,}"
 	done
-	if [ $# -gt 0 ]; then
-		record "$label" cpu_s_per_gb "$(calc div "$(calc div "$ticks" "$(clk_tck)")" "$(calc div "$gbytes" 1000000000)")"
-	fi
+	for label in "${!ticks[@]}"; do
+		record "$label" cpu_s_per_gb "$(calc div "$(calc div "${ticks[$label]}" "$(clk_tck)")" "$(calc div "${gbytes[$label]}" 1000000000)")"
+	done
 }
 
 # ping_run COUNT OUT: pings the target every 10 ms.

@@ -9,7 +9,9 @@
 #
 # Prints one table (and the ratios of tendril to OpenVPN and to the direct
 # path) and writes it, with the machine it ran on, into docs/performance.md.
-# About 4-5 minutes with the defaults. Knobs (environment):
+# About 4-5 minutes with the defaults. Every path is up for the whole run,
+# and the throughput runs take turns across them, so that whatever else
+# the shared machine does hits every path alike. Knobs (environment):
 #
 #   BIN=DIR            vpn-server, vpn-shoot, vpnctl (default build/bin)
 #   BENCH_SECONDS=3    length of one iperf3 run
@@ -41,10 +43,7 @@ path_direct() {
 	bench_pair dir
 	ip -n "$NS_S" route add "$SHOOT_NET" via "$SHOOT_UP" dev up0
 	sinks_up
-	measure_throughput direct
-	measure_ping direct
-	measure_rr direct
-	pair_down
+	path_keep direct
 }
 
 # ---------------------------------------------------------------- tendril
@@ -94,22 +93,24 @@ path_tendril() {
 	done
 	record "$label" start_ms "$(calc median "${starts[@]}")"
 	sleep 1
-	measure_tunnel "$label" "${B_PID[$label-server]}" "${B_PID[$label-shoot]}"
-	tdl_drops "$label" server
-	tdl_drops "$label" shoot
-	pair_down
+	path_keep "$label" "${B_PID[$label-server]}" "${B_PID[$label-shoot]}"
+	measure_rss "$label" "${B_PID[$label-server]}" "${B_PID[$label-shoot]}" idle
 }
 
-# measure_tunnel LABEL SERVER_PID CLIENT_PID: every measurement of a
-# tunnel that is up, the same for tendril and OpenVPN.
-measure_tunnel() {
-	local label=$1 srv=$2 cli=$3
-	measure_rss "$label" "$srv" "$cli" idle
-	measure_throughput "$label" "$srv" "$cli"
+# measure_path LABEL: what is measured one path at a time, after the
+# throughput runs: ping idle and under load, request/response, and for a
+# tunnel its peak RSS, whether its endpoints survived, its drop counters.
+measure_path() {
+	local label=$1
+	path_use "$label"
 	measure_ping "$label"
 	measure_rr "$label"
-	measure_rss "$label" "$srv" "$cli" peak
-	endpoints_alive "$label" "$srv" "$cli"
+	[ -n "$P_PIDS" ] || return 0
+	# shellcheck disable=SC2086 # the server's and the client's PID
+	measure_rss "$label" $P_PIDS peak
+	# shellcheck disable=SC2086
+	endpoints_alive "$label" $P_PIDS
+	case $label in tendril*) tdl_drops "$label" server; tdl_drops "$label" shoot ;; esac
 }
 
 endpoints_alive() {	# LABEL PID PID
@@ -198,12 +199,15 @@ path_openvpn() {	# LABEL MTU
 	done
 	record "$label" start_ms "$(calc median "${starts[@]}")"
 	sleep 1
-	measure_tunnel "$label" "${B_PID[$label-server]}" "${B_PID[$label-client]}"
-	pair_down
+	path_keep "$label" "${B_PID[$label-server]}" "${B_PID[$label-client]}"
+	measure_rss "$label" "${B_PID[$label-server]}" "${B_PID[$label-client]}" idle
 }
 
 # ---------------------------------------------------------------- main
 
+# Every path comes up first and stays up, so that the throughput runs can
+# take turns across the paths (measure_throughput); the other
+# measurements follow one path at a time.
 for p in $PATHS; do
 	case $p in
 	direct) path_direct ;;
@@ -213,6 +217,11 @@ for p in $PATHS; do
 	openvpn48k) path_openvpn openvpn48k 48000 ;;
 	*) die "unknown path in BENCH_PATHS: $p" ;;
 	esac
+done
+# shellcheck disable=SC2086 # one label per path
+measure_throughput $PATHS
+for p in $PATHS; do
+	measure_path "$p"
 done
 
 elapsed=$(( ($(now_ms) - B_T0) / 1000 ))
