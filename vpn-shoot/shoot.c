@@ -194,6 +194,15 @@ static void shoot__data(struct conn *c, const struct virtio_net_hdr *vh, uint8_t
 		c->ctr.drops++;
 }
 
+/* Whether a link other than l has l's transfer address. */
+static bool shoot__addr_shared(const struct shoot *s, const struct link *l)
+{
+	for (size_t i = 0; i < s->nlinks; i++)
+		if (&s->links[i] != l && !memcmp(&s->links[i].addr, &l->addr, sizeof(l->addr)))
+			return true;
+	return false;
+}
+
 static int shoot__up(struct conn *c, const struct hello *w)
 {
 	struct link *l = c->owner;
@@ -209,8 +218,9 @@ static int shoot__up(struct conn *c, const struct hello *w)
 	inet_ntop(AF_INET6, &w->addr, a, sizeof(a));
 	/* A server that restarted may assign another address: the old one
 	 * would otherwise linger on the device and might be given to
-	 * another agent. */
-	if (l->addr.family && memcmp(&l->addr, &addr, sizeof(addr)))
+	 * another agent. Unless another link holds it too: HA servers share
+	 * the transfer network, so two of them may give us one address. */
+	if (l->addr.family && memcmp(&l->addr, &addr, sizeof(addr)) && !shoot__addr_shared(s, l))
 		nl_addr_del(s->nl, s->tun_ifindex, &l->addr);
 	l->addr = addr;
 	if (nl_addr_add(s->nl, s->tun_ifindex, &addr)) {

@@ -696,11 +696,11 @@ ha_up() {
 	spawn kubelet "$NODE" "$PY" "$E2E_DIR/kubelet.py" --name node --bind 10.250.0.10 --port 10250
 	wait_for 5 "kubelet on the node" nsx "$NODE" curl -sf --max-time 1 http://10.250.0.10:10250/healthz
 
-	srv() {	# NAME NS ADDR
+	srv() {	# NAME NS ADDR [FLAG...]
 		spawn "$1" "$2" "$BIN/vpn-server" --cert "$PKI/server.crt" --key "$PKI/server.key" --ca "$PKI/ca.crt" \
 			--dev tun-ha --listen "$3:$VPN_PORT" --shoot-networks 10.250.0.0/24 \
 			--keepalive 0.5 --keepalive-timeout 2 --stats-socket "$E2E_T/$1.sock" \
-			--metrics-listen 127.0.0.1:15000 --proxy-listen 127.0.0.1:9443
+			--metrics-listen 127.0.0.1:15000 --proxy-listen 127.0.0.1:9443 "${@:4}"
 	}
 	agent() {	# NAME NS CERT
 		spawn "$1" "$2" "$BIN/vpn-shoot" --cert "$PKI/$3.crt" --key "$PKI/$3.key" --ca "$PKI/ca.crt" \
