@@ -104,17 +104,33 @@ static bool log__admit(enum log_level lvl, const char *fmt)
 	return true;
 }
 
-void log_msg(enum log_level lvl, const struct log_ctx *ctx, const char *fmt, ...)
+static void log__vmsg(enum log_level lvl, bool limited, const struct log_ctx *ctx,
+		      const char *fmt, va_list ap)
 {
 	char msg[1024];
+
+	if (!log_enabled(lvl) || (limited && !log__admit(lvl, fmt)))
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log__emit(lvl, ctx, msg);
+}
+
+void log_msg(enum log_level lvl, const struct log_ctx *ctx, const char *fmt, ...)
+{
 	va_list ap;
 
-	if (!log_enabled(lvl) || !log__admit(lvl, fmt))
-		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log__vmsg(lvl, true, ctx, fmt, ap);
 	va_end(ap);
-	log__emit(lvl, ctx, msg);
+}
+
+void log_access(const struct log_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log__vmsg(LOG_LVL_INFO, false, ctx, fmt, ap);
+	va_end(ap);
 }
 
 static void log__emit(enum log_level lvl, const struct log_ctx *ctx, const char *msg)

@@ -23,6 +23,12 @@ struct log_ctx {
 
 void log_msg(enum log_level lvl, const struct log_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* An access-log line (INFO): one per relayed connection of an
+ * authenticated client, never rate-limited, since a line missing from an
+ * access log is a connection nobody can account for. Floods come from
+ * clients that fail to authenticate; their lines go through log_msg(). */
+void log_access(const struct log_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #define log_debug(ctx, ...) do { if (log_enabled(LOG_LVL_DEBUG)) log_msg(LOG_LVL_DEBUG, ctx, __VA_ARGS__); } while (0)
 #define log_info(ctx, ...)  log_msg(LOG_LVL_INFO, ctx, __VA_ARGS__)

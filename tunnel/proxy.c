@@ -454,14 +454,14 @@ static void px__close(struct proxy_conn *c, bool warn, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(end, sizeof(end), fmt, ap);
 	va_end(ap);
-	/* The access log: one line per connection, when it ends. The log
-	 * limits each call site (format) to LOG_BURST lines a second and
-	 * counts what it suppresses; relayed connections, refusals and
-	 * failed handshakes each have their own, so that a flood of bad
-	 * clients does not hide the good ones. */
+	/* The access log: one line per connection, when it ends. Relayed
+	 * connections (an authenticated client, a 200) are all logged
+	 * (log_access); refusals and failed handshakes, which a flood of bad
+	 * clients can produce, are limited per call site to LOG_BURST lines
+	 * a second, with a count of what was suppressed. */
 	dur = (double)(px__now(c) - c->start_ms) / 1000;
 	if (c->status == 200)
-		log_msg(LOG_LVL_INFO, &lc,
+		log_access(&lc,
 			"proxy: conn=%u target=%s status=200 to_target=%llu to_client=%llu duration=%.3fs end=\"%s\"",
 			c->id, c->target, to_t, to_c, dur, end);
 	else if (c->status)

@@ -73,6 +73,25 @@ static void other_call_sites_are_not_silenced_by_a_flood(void **state)
 	assert_non_null(strstr(capture(two_sites), "site two"));
 }
 
+static void access_flood(void)
+{
+	for (int i = 0; i < 50; i++)
+		log_access(NULL, "proxy: conn=%d status=200", i);
+}
+
+static void access_lines_are_never_suppressed(void **state)
+{
+	char *out;
+
+	log_setup("text", "info");
+	out = capture(access_flood);
+	assert_int_equal(count(out, "status=200"), 50);
+	assert_null(strstr(out, "suppressed"));
+	/* but they are INFO lines: --log-level warn drops them */
+	log_setup("text", "warn");
+	assert_int_equal(count(capture(access_flood), "status=200"), 0);
+}
+
 static void json_lines(void)
 {
 	struct log_ctx ctx = { .tunnel = 7, .peer = "vpn-shoot", .remote = "192.0.2.2:1234" };
@@ -113,6 +132,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_flood_from_one_call_site_is_cut_to_a_burst),
 		cmocka_unit_test(other_call_sites_are_not_silenced_by_a_flood),
+		cmocka_unit_test(access_lines_are_never_suppressed),
 		cmocka_unit_test(json_lines_carry_the_tunnel_fields_and_escape_the_message),
 		cmocka_unit_test(lines_below_the_level_are_not_written),
 	};
