@@ -196,8 +196,10 @@ clk_tck() { getconf CLK_TCK; }
 cpu_ticks() {
 	local pid sum=0 f
 	for pid in "$@"; do
+		# a process that died counts nothing (endpoints_alive reports it)
+		[ -r "/proc/$pid/stat" ] || continue
 		# shellcheck disable=SC2207 # fields after "pid (comm) "
-		f=($(sed 's/^.*) //' "/proc/$pid/stat"))
+		f=($(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null)) || continue
 		sum=$(( sum + f[11] + f[12] ))
 	done
 	echo "$sum"

@@ -573,7 +573,8 @@ static size_t conn__seal_plain(int fd)
 	socklen_t len = sizeof(mss);
 	size_t seg;
 
-	if (getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, &len) || mss < 536 || mss > 65535)
+	/* (an MSS above the TSO goal, as on loopback: one segment each) */
+	if (getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, &len) || mss < 536 || mss > CONN_TSO_GOAL)
 		return SEAL_MAX_PLAIN;
 	seg = CONN_TSO_GOAL / (size_t)mss * (size_t)mss;
 	return seg - SEAL_HDR_LEN - SEAL_TAG_LEN;
@@ -588,17 +589,17 @@ static bool conn__fits(size_t plain, unsigned m)
 	return CONN_TSO_GOAL / m * m + HDR_MAX + FRAME_HDR_LEN + GSO_HDR_LEN <= plain;
 }
 
-uint16_t conn_fit_mss(size_t plain, uint16_t mss)
+uint16_t conn_fit_mss(size_t plain, uint16_t mss, unsigned opts)
 {
-	for (unsigned m = mss; m >= 536 + 12 && m >= mss - mss / 32u; m--)
-		if (conn__fits(plain, m - 12))
+	for (unsigned m = mss; m >= 536 + opts && m >= mss - mss / 32u; m--)
+		if (conn__fits(plain, m - opts))
 			return (uint16_t)m;
 	return mss;
 }
 
-uint16_t conn_mss_max(const struct conn *c, uint16_t mss)
+uint16_t conn_mss_max(const struct conn *c, uint16_t mss, unsigned opts)
 {
-	return c->seal_tx ? conn_fit_mss(c->seal_plain, mss) : 0;
+	return c->seal_tx ? conn_fit_mss(c->seal_plain, mss, opts) : 0;
 }
 
 static void conn__seal_drop(struct conn *c)

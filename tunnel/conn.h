@@ -226,16 +226,18 @@ size_t conn_queued_bytes(const struct conn *c);
 
 /* The largest MSS at most mss that a SYN may advertise so that a Linux
  * sender's TSO segments (CONN_TSO_GOAL rounded down to whole segments of
- * the MSS less 12 bytes of TCP timestamps, which Linux uses by default),
- * with any IPv6 or IPv4 + TCP header and the DATA_GSO framing, fit one
- * sealed record of plain bytes. mss itself if that takes a cut of more
- * than 1/32: a smaller MSS then costs more than the short record that
- * follows each segment. */
-uint16_t conn_fit_mss(size_t plain, uint16_t mss);
-/* What a SYN that came through c may advertise (pkt_clamp_mss()):
+ * the MSS less opts, the bytes of TCP options in every segment: 12 with
+ * timestamps), with any IPv6 or IPv4 + TCP header and the DATA_GSO
+ * framing, fit one sealed record of plain bytes; mss itself if it fits
+ * already, or if that takes a cut of more than 1/32: a smaller MSS then
+ * costs more than the short record that follows each segment. Not
+ * monotonic: rounding down to whole segments makes some smaller MSS give
+ * larger segments, which is why this searches. */
+uint16_t conn_fit_mss(size_t plain, uint16_t mss, unsigned opts);
+/* What a SYN that came through c may advertise (pkt_set_mss()):
  * conn_fit_mss() for c's sealed records, or 0 (leave it) on TLS records,
  * which are 16 KB whatever the segment. */
-uint16_t conn_mss_max(const struct conn *c, uint16_t mss);
+uint16_t conn_mss_max(const struct conn *c, uint16_t mss, unsigned opts);
 
 const char *conn_state_name(enum conn_state s);
 uint64_t conn_now_ms(void);

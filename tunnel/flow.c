@@ -286,55 +286,20 @@ struct flow__pkt {
 	size_t l4len;		/* bytes from l4 to the end of the IP packet */
 };
 
-/* pkt_parse(), and where the transport header starts. pkt_info does not
- * say, so for IPv6 this walks the extension headers as pkt_parse does
- * (same bounds, same limit of 8) and refuses the packet if it ends at a
- * different protocol. Returns 0 or -EINVAL. */
+/* pkt_parse(), and where the transport header starts (pkt_info's l4_off;
+ * none for a fragment after the first). Returns 0 or -EINVAL. */
 static int flow__parse(const uint8_t *p, size_t len, struct flow__pkt *fp)
 {
 	struct pkt_info *pi = &fp->pi;
-	size_t off, tot;
 
 	fp->l4 = NULL;
 	fp->l4len = 0;
 	if (pkt_parse(p, len, pi))
 		return -EINVAL;
-	if (pi->family == AF_INET) {
-		if ((p[6] & 0x1f) << 8 | p[7])
-			return 0;	/* fragment offset: no transport header */
-		off = (size_t)(p[0] & 0x0f) * 4;
-		tot = pi->len;
-	} else {
-		uint8_t nh = p[6];
-
-		off = 40;
-		tot = 40 + (size_t)(p[4] << 8 | p[5]);
-		if (tot == 40)
-			tot = len;	/* jumbogram or GSO, as pkt_parse */
-		for (int i = 0; i < 8; i++) {
-			if (nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS) {
-				if (off + 8 > tot)
-					return -EINVAL;
-				nh = p[off];
-				off += 8 + (size_t)p[off + 1] * 8;
-			} else if (nh == IPPROTO_FRAGMENT) {
-				if (off + 8 > tot)
-					return -EINVAL;
-				nh = p[off];
-				if ((p[off + 2] << 8 | p[off + 3]) & 0xfff8)
-					return nh == pi->proto ? 0 : -EINVAL;
-				off += 8;
-			} else {
-				break;
-			}
-		}
-		if (nh != pi->proto)
-			return -EINVAL;
+	if (pi->l4_off) {
+		fp->l4 = p + pi->l4_off;
+		fp->l4len = (size_t)pi->len - pi->l4_off;
 	}
-	if (off > tot)
-		return -EINVAL;
-	fp->l4 = p + off;
-	fp->l4len = tot - off;
 	return 0;
 }
 

@@ -125,13 +125,15 @@ static uint16_t pkt__get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/* Where the MSS option's value is in the TCP header of a SYN; 0 if
- * there is none. */
-static size_t pkt__mss_at(const uint8_t *p, const struct pkt_info *pi)
+/* Where the MSS option's value is in the TCP header of a SYN (the last
+ * one, which is what Linux takes); 0 if there is none. *ts tells whether
+ * the SYN carries a timestamp option. */
+static size_t pkt__mss_at(const uint8_t *p, const struct pkt_info *pi, bool *ts)
 {
 	const uint8_t *th = p + pi->l4_off;
-	size_t hl, i;
+	size_t hl, i, at = 0;
 
+	*ts = false;
 	if (pi->proto != IPPROTO_TCP || !pi->l4_off || (size_t)pi->l4_off + 20 > pi->len)
 		return 0;
 	hl = (size_t)(th[12] >> 4) * 4;
@@ -142,7 +144,7 @@ static size_t pkt__mss_at(const uint8_t *p, const struct pkt_info *pi)
 		uint8_t kind = th[i], len;
 
 		if (kind == 0)		/* end of the option list */
-			return 0;
+			break;
 		if (kind == 1) {	/* no-operation: one byte */
 			i++;
 			continue;
@@ -151,25 +153,31 @@ static size_t pkt__mss_at(const uint8_t *p, const struct pkt_info *pi)
 			return 0;
 		len = th[i + 1];
 		if (len < 2 || i + len > hl)
-			return 0;
+			return 0;	/* malformed: leave the SYN alone */
 		if (kind == 2 && len == 4)
-			return i + 2;
+			at = i + 2;
+		if (kind == 8 && len == 10)
+			*ts = true;
 		i += len;
 	}
-	return 0;
+	return at;
 }
 
-uint16_t pkt_syn_mss(const uint8_t *p, const struct pkt_info *pi)
+uint16_t pkt_syn_mss(const uint8_t *p, const struct pkt_info *pi, bool *timestamps)
 {
-	size_t o = pkt__mss_at(p, pi);
+	bool ts;
+	size_t o = pkt__mss_at(p, pi, &ts);
 
+	if (timestamps)
+		*timestamps = ts;
 	return o ? pkt__get16(p + pi->l4_off + o) : 0;
 }
 
 void pkt_set_mss(uint8_t *p, const struct pkt_info *pi, bool csum_partial, uint16_t mss)
 {
 	uint8_t *th = p + pi->l4_off;
-	size_t o = pkt__mss_at(p, pi), w0, w1;
+	bool ts;
+	size_t o = pkt__mss_at(p, pi, &ts), w0, w1;
 	uint16_t old[2], check;
 
 	if (!o)

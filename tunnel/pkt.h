@@ -27,14 +27,16 @@ int pkt_parse(const uint8_t *p, size_t len, struct pkt_info *pi);
  * cross the tunnel. */
 bool pkt_link_scoped(const struct pkt_info *pi);
 
-/* The MSS option of a TCP SYN (or SYN-ACK) p, parsed into pi; 0 for
- * anything else (not TCP, not a SYN, a RST, no MSS option or a malformed
- * option list).
+/* The MSS option of a TCP SYN (or SYN-ACK) p, parsed into pi (the last
+ * one, as Linux reads it); 0 for anything else (not TCP, not a SYN, a
+ * RST, no MSS option or a malformed option list). *timestamps (if not
+ * NULL) tells whether the SYN offers TCP timestamps, which take 12 bytes
+ * of every segment of the connection when both ends use them.
  *
  * Why: the MSS a host advertises is the largest segment its peer builds;
  * a tunnel that carries a peer's 64 KB TCP segments whole can thereby
  * make each of them fit one of its records (conn_fit_mss()). */
-uint16_t pkt_syn_mss(const uint8_t *p, const struct pkt_info *pi);
+uint16_t pkt_syn_mss(const uint8_t *p, const struct pkt_info *pi, bool *timestamps);
 /* Sets that MSS option (pkt_syn_mss() must have found it) to mss. The TCP
  * checksum is updated in place (RFC 1624) unless csum_partial: then the
  * packet carries a partial checksum (virtio-net NEEDS_CSUM) that the

@@ -296,9 +296,12 @@ int tunio_write(struct tunio *t, struct conn *c, const struct virtio_net_hdr *vh
 		uint8_t *pkt, const struct pkt_info *pi)
 {
 	size_t len = pi->len;
-	uint16_t mss = pkt_syn_mss(pkt, pi), max;
+	bool ts;
+	uint16_t mss = pkt_syn_mss(pkt, pi, &ts), max;
 
-	if (mss && (max = conn_mss_max(c, mss)) && max < mss) {
+	/* With timestamps offered, a Linux peer uses them (and the sender
+	 * its MSS less 12); without, the segments are the whole MSS. */
+	if (mss && (max = conn_mss_max(c, mss, ts ? 12 : 0)) && max < mss) {
 		pkt_set_mss(pkt, pi, vh && (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM), max);
 		stats_inc(STAT_tcp_mss_clamped, 1);
 	}

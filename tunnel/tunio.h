@@ -98,11 +98,12 @@ void tunio_forget(struct tunio *t, struct conn *c);
  * virtio-net header or NULL for a plain one. Returns 0 or -errno
  * (counted).
  *
- * A SYN's MSS is lowered first to what makes the segments the local side
- * answers with fit c's sealed records whole (conn_mss_max(),
- * tcp_mss_clamped): those segments come back through c, and one a few
- * dozen bytes too long for a record costs a second record, a second
- * write() and a second packet on the transport, for every 64 KB. */
+ * A SYN's MSS is lowered first to what makes each 64 KB segment the local
+ * side answers with no longer than one of c's sealed records
+ * (conn_mss_max(), tcp_mss_clamped): those segments come back through c,
+ * cut into records as they are queued, and n segments a few dozen bytes
+ * too long each would take n records and n short ones (n more write()s
+ * and transport packets) instead of about n. */
 int tunio_write(struct tunio *t, struct conn *c, const struct virtio_net_hdr *vh,
 		uint8_t *pkt, const struct pkt_info *pi);
 

@@ -194,12 +194,17 @@ static void shoot__data(struct conn *c, const struct virtio_net_hdr *vh, uint8_t
 		c->ctr.drops++;
 }
 
-/* Whether a link other than l has l's transfer address. */
+/* Whether a link other than l has l's transfer address (whatever the
+ * prefix length: the device holds the address once). */
 static bool shoot__addr_shared(const struct shoot *s, const struct link *l)
 {
-	for (size_t i = 0; i < s->nlinks; i++)
-		if (&s->links[i] != l && !memcmp(&s->links[i].addr, &l->addr, sizeof(l->addr)))
+	for (size_t i = 0; i < s->nlinks; i++) {
+		const struct cidr *a = &s->links[i].addr;
+
+		if (&s->links[i] != l && a->family == l->addr.family &&
+		    !memcmp(a->addr, l->addr.addr, sizeof(a->addr)))
 			return true;
+	}
 	return false;
 }
 

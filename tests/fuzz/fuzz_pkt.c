@@ -28,7 +28,7 @@ static uint16_t segment_sum(const uint8_t *p, size_t from, size_t to)
 
 static void check_mss(const uint8_t *p, size_t size, const struct pkt_info *pi)
 {
-	uint16_t mss = pkt_syn_mss(p, pi), to;
+	uint16_t mss = pkt_syn_mss(p, pi, NULL), to;
 	uint8_t *q;
 
 	if (!mss)
@@ -40,7 +40,7 @@ static void check_mss(const uint8_t *p, size_t size, const struct pkt_info *pi)
 	memcpy(q, p, size);
 	to = (uint16_t)(mss * 7 + 3);
 	pkt_set_mss(q, pi, false, to);
-	CHECK(pkt_syn_mss(q, pi) == to);
+	CHECK(pkt_syn_mss(q, pi, NULL) == to);
 	for (size_t i = 0; i < size; i++)
 		if (p[i] != q[i])
 			CHECK(i >= pi->l4_off && i < pi->l4_off + 60u);

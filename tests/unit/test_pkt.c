@@ -442,21 +442,26 @@ static void the_mss_of_a_syn_is_found_among_its_options(void **state)
 		uint8_t opts[40];
 		size_t olen;
 		uint16_t want;
+		bool ts;
 	} rows[] = {
-		{ "SYN, MSS first", SYN, { MSS1460 }, 4, 1460 },
-		{ "SYN-ACK", SYN | ACK, { MSS1460 }, 4, 1460 },
-		{ "after NOPs, at an odd offset", SYN, { 1, MSS1460 }, 5, 1460 },
+		{ "SYN, MSS first", SYN, { MSS1460 }, 4, 1460, false },
+		{ "SYN-ACK", SYN | ACK, { MSS1460 }, 4, 1460, false },
+		{ "after NOPs, at an odd offset", SYN, { 1, MSS1460 }, 5, 1460, false },
 		{ "after SACK-permitted and timestamps", SYN,
-		  { 4, 2, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8, MSS1460 }, 16, 1460 },
+		  { 4, 2, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8, MSS1460 }, 16, 1460, true },
+		{ "before timestamps", SYN,
+		  { MSS1460, 1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8 }, 16, 1460, true },
+		{ "two MSS options: the last counts, as for Linux", SYN,
+		  { 2, 4, 0x23, 0x28, MSS1460 }, 8, 1460, false },
 		{ "an MSS option of the wrong length is skipped", SYN,
-		  { 2, 3, 9, MSS1460 }, 7, 1460 },
-		{ "no MSS option", SYN, { 1, 1, 4, 2 }, 4, 0 },
-		{ "no options", SYN, { 0 }, 0, 0 },
-		{ "after the end of the option list", SYN, { 0, MSS1460 }, 5, 0 },
-		{ "an option of length 0 ends the walk", SYN, { 8, 0, MSS1460 }, 6, 0 },
-		{ "an option running past the header", SYN, { 1, 1, 1, 8, 10 }, 5, 0 },
-		{ "not a SYN", ACK, { MSS1460 }, 4, 0 },
-		{ "a SYN with RST", SYN | RST, { MSS1460 }, 4, 0 },
+		  { 2, 3, 9, MSS1460 }, 7, 1460, false },
+		{ "no MSS option", SYN, { 1, 1, 4, 2 }, 4, 0, false },
+		{ "no options", SYN, { 0 }, 0, 0, false },
+		{ "after the end of the option list", SYN, { 0, MSS1460 }, 5, 0, false },
+		{ "an option of length 0 ends the walk", SYN, { 8, 0, MSS1460 }, 6, 0, false },
+		{ "an option running past the header", SYN, { MSS1460, 1, 8, 10 }, 7, 0, false },
+		{ "not a SYN", ACK, { MSS1460 }, 4, 0, false },
+		{ "a SYN with RST", SYN | RST, { MSS1460 }, 4, 0, false },
 	};
 
 	for (size_t i = 0; i < N(rows); i++) {
@@ -464,9 +469,15 @@ static void the_mss_of_a_syn_is_found_among_its_options(void **state)
 		struct pkt_info pi;
 		size_t len = ip4(p, IPPROTO_TCP, 5, 0, th, tcp_syn(th, rows[i].flags, rows[i].opts, rows[i].olen));
 
+		bool ts = !rows[i].ts;
+		uint16_t got;
+
 		assert_int_equal(pkt_parse(p, len, &pi), 0);
-		if (pkt_syn_mss(p, &pi) != rows[i].want)
-			fail_msg("%s: %u, want %u", rows[i].what, pkt_syn_mss(p, &pi), rows[i].want);
+		got = pkt_syn_mss(p, &pi, &ts);
+		if (got != rows[i].want)
+			fail_msg("%s: %u, want %u", rows[i].what, got, rows[i].want);
+		if (got && ts != rows[i].ts)
+			fail_msg("%s: timestamps %d, want %d", rows[i].what, ts, rows[i].ts);
 	}
 }
 
@@ -478,19 +489,19 @@ static void only_whole_tcp_headers_of_first_fragments_have_an_mss(void **state)
 
 	len = ip4(p, IPPROTO_UDP, 5, 0, th, hl);
 	assert_int_equal(pkt_parse(p, len, &pi), 0);
-	assert_int_equal(pkt_syn_mss(p, &pi), 0);
+	assert_int_equal(pkt_syn_mss(p, &pi, NULL), 0);
 
 	len = ip4(p, IPPROTO_TCP, 5, 0x0010, th, hl);	/* offset 128 bytes */
 	assert_int_equal(pkt_parse(p, len, &pi), 0);
-	assert_int_equal(pkt_syn_mss(p, &pi), 0);
+	assert_int_equal(pkt_syn_mss(p, &pi, NULL), 0);
 
 	len = ip4(p, IPPROTO_TCP, 5, 0, th, hl - 2);	/* cut in the option */
 	assert_int_equal(pkt_parse(p, len, &pi), 0);
-	assert_int_equal(pkt_syn_mss(p, &pi), 0);
+	assert_int_equal(pkt_syn_mss(p, &pi, NULL), 0);
 
 	len = ip4(p, IPPROTO_TCP, 5, 0, th, 19);	/* not even a header */
 	assert_int_equal(pkt_parse(p, len, &pi), 0);
-	assert_int_equal(pkt_syn_mss(p, &pi), 0);
+	assert_int_equal(pkt_syn_mss(p, &pi, NULL), 0);
 }
 
 static void setting_the_mss_keeps_the_checksum_valid(void **state)
@@ -526,7 +537,7 @@ static void setting_the_mss_keeps_the_checksum_valid(void **state)
 		put16(p + pi.l4_off + 16, want);
 
 		pkt_set_mss(p, &pi, false, 1357);
-		assert_int_equal(pkt_syn_mss(p, &pi), 1357);
+		assert_int_equal(pkt_syn_mss(p, &pi, NULL), 1357);
 		if ((uint16_t)(p[pi.l4_off + 16] << 8 | p[pi.l4_off + 17]) != tcp_csum(p, &pi))
 			fail_msg("%s: checksum %04x, want %04x", rows[i].what,
 				 (uint16_t)(p[pi.l4_off + 16] << 8 | p[pi.l4_off + 17]), tcp_csum(p, &pi));
@@ -534,7 +545,7 @@ static void setting_the_mss_keeps_the_checksum_valid(void **state)
 		/* A partial checksum covers the pseudo-header only: unchanged. */
 		want = (uint16_t)(p[pi.l4_off + 16] << 8 | p[pi.l4_off + 17]);
 		pkt_set_mss(p, &pi, true, 1200);
-		assert_int_equal(pkt_syn_mss(p, &pi), 1200);
+		assert_int_equal(pkt_syn_mss(p, &pi, NULL), 1200);
 		assert_int_equal((uint16_t)(p[pi.l4_off + 16] << 8 | p[pi.l4_off + 17]), want);
 	}
 }
