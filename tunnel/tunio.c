@@ -292,10 +292,10 @@ static int tunio__write_plain(void *arg, const uint8_t *pkt, size_t len)
 	return 0;
 }
 
-int tunio_write(struct tunio *t, struct conn *c, const struct virtio_net_hdr *vh,
-		uint8_t *pkt, const struct pkt_info *pi)
+/* Lowers the MSS of a SYN that came through c (tunio.h, tunio_write). */
+static void tunio__fit_mss(const struct conn *c, const struct virtio_net_hdr *vh,
+			   uint8_t *pkt, const struct pkt_info *pi)
 {
-	size_t len = pi->len;
 	bool ts;
 	uint16_t mss = pkt_syn_mss(pkt, pi, &ts), max;
 
@@ -305,11 +305,18 @@ int tunio_write(struct tunio *t, struct conn *c, const struct virtio_net_hdr *vh
 		pkt_set_mss(pkt, pi, vh && (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM), max);
 		stats_inc(STAT_tcp_mss_clamped, 1);
 	}
+}
+
+int tunio_write(struct tunio *t, struct conn *c, const struct virtio_net_hdr *vh,
+		uint8_t *pkt, const struct pkt_info *pi)
+{
+	size_t len = pi->len;
 	struct iovec iov[2] = {
 		{ .iov_base = (void *)vh, .iov_len = GSO_HDR_LEN },
 		{ .iov_base = pkt, .iov_len = len },
 	};
 
+	tunio__fit_mss(c, vh, pkt, pi);
 	if (!vh || gso_plain(vh))
 		return tunio__write_plain(t, pkt, len);
 	if (!t->vnet) {
