@@ -17,12 +17,12 @@ else
 BUILD   ?= build/san
 endif
 
-PKGS    := libuv libmnl libnftnl openssl libcap
+PKGS    := libuv libmnl libnftnl openssl libcap libgcrypt
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
            -Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing \
            -D_GNU_SOURCE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -luv -lmnl -lnftnl -lssl -lcrypto -lcap)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -luv -lmnl -lnftnl -lssl -lcrypto -lcap -lgcrypt)
 ifneq ($(SAN),)
 CFLAGS  += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SAN)

@@ -4,7 +4,7 @@
 # apt-get; otherwise it names them and exits 1.
 set -euo pipefail
 
-need=(gcc make pkg-config libssl-dev libuv1-dev libmnl-dev libnftnl-dev
+need=(gcc make pkg-config libssl-dev libgcrypt20-dev libuv1-dev libmnl-dev libnftnl-dev
       libcmocka-dev libcap-dev libyaml-dev nftables prometheus iproute2 socat curl python3 iputils-ping clang openvpn iperf3 tinyproxy
       python3-yaml python3-jsonschema python3-kubernetes)
 # shootctl --kubeconfig drives kubectl; Debian's is kubernetes-client (any

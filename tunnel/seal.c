@@ -1,13 +1,39 @@
 /* Sealed records; see seal.h for the format and why. */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
+#include <gcrypt.h>
 #include <openssl/crypto.h>
 #include <openssl/objects.h>
 
 #include "tunnel/seal.h"
 
+/* 1.9 is the first with ChaCha20-Poly1305 and AES-GCM in one API that
+ * takes 12-byte nonces for both; 1.10 brought the VAES code. */
+#define SEAL_GCRYPT_MIN "1.9.0"
+
+static pthread_once_t seal__once = PTHREAD_ONCE_INIT;
+static bool seal__gcrypt_ok;
+
+/* libgcrypt wants its version checked, and told that set-up is over,
+ * before the first use. No secure memory: the keys live as long as the
+ * tunnel in the process's ordinary memory, as OpenSSL's own do, and
+ * libgcrypt's secure-memory pool would want mlock. */
+static void seal__gcrypt_init(void)
+{
+	if (!gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
+		if (!gcry_check_version(SEAL_GCRYPT_MIN))
+			return;
+		gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
+		gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+	} else if (!gcry_check_version(SEAL_GCRYPT_MIN)) {
+		return;
+	}
+	seal__gcrypt_ok = true;
+}
+
 /* Takes the keys of generation s->gen: the direction's key into the
- * context, its IV into s->iv; the sequence starts again at 0. */
+ * cipher, its IV into s->iv; the sequence starts again at 0. */
 static int seal__rekey(struct seal *s)
 {
 	uint8_t km[SEAL_EXPORT_LEN];
@@ -17,7 +43,7 @@ static int seal__rekey(struct seal *s)
 	if (err)
 		goto out;
 	half = km + (s->client_to_server ? 0 : SEAL_KEY_MAX + SEAL_IV_LEN);
-	if (EVP_CipherInit_ex(s->ctx, NULL, NULL, half, NULL, s->encrypt) != 1) {
+	if (gcry_cipher_setkey(s->hd, half, s->key_len)) {
 		err = -EIO;
 		goto out;
 	}
@@ -31,29 +57,38 @@ out:
 int seal_init(struct seal *s, int cipher_nid, bool encrypt, bool client_to_server,
 	      seal_export_fn export, void *arg)
 {
-	int err = -EOPNOTSUPP;
+	int algo, mode, err = -EOPNOTSUPP;
 
 	memset(s, 0, sizeof(*s));
 	s->encrypt = encrypt;
 	s->client_to_server = client_to_server;
 	s->export = export;
 	s->arg = arg;
-	if (cipher_nid != NID_aes_256_gcm && cipher_nid != NID_aes_128_gcm &&
-	    cipher_nid != NID_chacha20_poly1305)
-		goto fail;
-	err = -ENOMEM;
-	/* Fetched once: an implicit fetch per record is what makes
-	 * OpenSSL 3 slow on small operations. */
-	s->cipher = EVP_CIPHER_fetch(NULL, OBJ_nid2sn(cipher_nid), NULL);
-	s->ctx = EVP_CIPHER_CTX_new();
-	if (!s->cipher) {
-		err = -EOPNOTSUPP;	/* e.g. a provider set-up without it */
+	switch (cipher_nid) {
+	case NID_aes_256_gcm:
+		algo = GCRY_CIPHER_AES256, mode = GCRY_CIPHER_MODE_GCM, s->key_len = 32;
+		break;
+	case NID_aes_128_gcm:
+		algo = GCRY_CIPHER_AES128, mode = GCRY_CIPHER_MODE_GCM, s->key_len = 16;
+		break;
+	case NID_chacha20_poly1305:
+		algo = GCRY_CIPHER_CHACHA20, mode = GCRY_CIPHER_MODE_POLY1305, s->key_len = 32;
+		break;
+	default:
 		goto fail;
 	}
-	if (!s->ctx || EVP_CIPHER_get_key_length(s->cipher) > SEAL_KEY_MAX ||
-	    EVP_CipherInit_ex(s->ctx, s->cipher, NULL, NULL, NULL, encrypt) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_AEAD_SET_IVLEN, SEAL_IV_LEN, NULL) != 1)
+	if (pthread_once(&seal__once, seal__gcrypt_init) || !seal__gcrypt_ok)
 		goto fail;
+	switch (gcry_err_code(gcry_cipher_open(&s->hd, algo, mode, 0))) {
+	case GPG_ERR_NO_ERROR:
+		break;
+	case GPG_ERR_ENOMEM:
+		err = -ENOMEM;
+		/* fall through */
+	default:		/* e.g. ChaCha20 in FIPS mode */
+		s->hd = NULL;
+		goto fail;
+	}
 	err = seal__rekey(s);
 	if (err)
 		goto fail;
@@ -65,10 +100,9 @@ fail:
 
 void seal_free(struct seal *s)
 {
-	EVP_CIPHER_CTX_free(s->ctx);
-	EVP_CIPHER_free(s->cipher);
-	s->ctx = NULL;
-	s->cipher = NULL;
+	if (s->hd)
+		gcry_cipher_close(s->hd);
+	s->hd = NULL;
 	OPENSSL_cleanse(s->iv, sizeof(s->iv));
 }
 
@@ -92,9 +126,9 @@ static int seal__nonce(struct seal *s, uint8_t nonce[SEAL_IV_LEN])
 int seal_put(struct seal *s, const uint8_t *in, size_t n, uint8_t *out)
 {
 	uint8_t nonce[SEAL_IV_LEN];
-	int len, fin, err;
+	int err;
 
-	if (!s->ctx || n == 0 || n > SEAL_MAX_PLAIN)
+	if (!s->hd || n == 0 || n > SEAL_MAX_PLAIN)
 		return -EINVAL;
 	if ((err = seal__nonce(s, nonce)))
 		return err;
@@ -102,13 +136,11 @@ int seal_put(struct seal *s, const uint8_t *in, size_t n, uint8_t *out)
 	out[1] = (uint8_t)(n >> 16);
 	out[2] = (uint8_t)(n >> 8);
 	out[3] = (uint8_t)n;
-	if (EVP_CipherInit_ex(s->ctx, NULL, NULL, NULL, nonce, 1) != 1 ||
-	    EVP_CipherUpdate(s->ctx, NULL, &len, out, SEAL_HDR_LEN) != 1 ||
-	    EVP_CipherUpdate(s->ctx, out + SEAL_HDR_LEN, &len, in, (int)n) != 1 ||
-	    EVP_CipherFinal_ex(s->ctx, out + SEAL_HDR_LEN + len, &fin) != 1 ||
-	    (size_t)(len + fin) != n ||
-	    EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_AEAD_GET_TAG, SEAL_TAG_LEN,
-				out + SEAL_HDR_LEN + n) != 1)
+	if (gcry_cipher_setiv(s->hd, nonce, SEAL_IV_LEN) ||
+	    gcry_cipher_authenticate(s->hd, out, SEAL_HDR_LEN) ||
+	    gcry_cipher_final(s->hd) ||
+	    gcry_cipher_encrypt(s->hd, out + SEAL_HDR_LEN, n, in, n) ||
+	    gcry_cipher_gettag(s->hd, out + SEAL_HDR_LEN + n, SEAL_TAG_LEN))
 		return -EIO;
 	return (int)(SEAL_HDR_LEN + n + SEAL_TAG_LEN);
 }
@@ -128,24 +160,26 @@ int seal_record_len(const uint8_t *buf, size_t avail)
 int seal_open(struct seal *s, const uint8_t *buf, size_t avail, uint8_t *out, size_t *plain)
 {
 	uint8_t nonce[SEAL_IV_LEN], tag[SEAL_TAG_LEN];
-	int rec = seal_record_len(buf, avail), len, fin;
+	int rec = seal_record_len(buf, avail);
 	size_t n;
 
 	if (rec <= 0 || (size_t)rec > avail)
 		return rec < 0 ? rec : 0;
-	if (!s->ctx)
+	if (!s->hd)
 		return -EBADMSG;
 	if (seal__nonce(s, nonce))
 		return -EIO;
 	n = (size_t)rec - SEAL_HDR_LEN - SEAL_TAG_LEN;
-	/* The tag is copied out first: out may be the ciphertext itself. */
+	/* The tag is copied out first: out may be the ciphertext itself.
+	 * In place means out == buf + SEAL_HDR_LEN exactly, which libgcrypt
+	 * takes (inbuf NULL); any other overlap it does not. */
 	memcpy(tag, buf + SEAL_HDR_LEN + n, SEAL_TAG_LEN);
-	if (EVP_CipherInit_ex(s->ctx, NULL, NULL, NULL, nonce, 0) != 1 ||
-	    EVP_CipherUpdate(s->ctx, NULL, &len, buf, SEAL_HDR_LEN) != 1 ||
-	    EVP_CipherUpdate(s->ctx, out, &len, buf + SEAL_HDR_LEN, (int)n) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_AEAD_SET_TAG, SEAL_TAG_LEN, tag) != 1 ||
-	    EVP_CipherFinal_ex(s->ctx, out + len, &fin) != 1 ||
-	    (size_t)(len + fin) != n) {
+	if (gcry_cipher_setiv(s->hd, nonce, SEAL_IV_LEN) ||
+	    gcry_cipher_authenticate(s->hd, buf, SEAL_HDR_LEN) ||
+	    gcry_cipher_final(s->hd) ||
+	    (out == buf + SEAL_HDR_LEN ? gcry_cipher_decrypt(s->hd, out, n, NULL, 0) :
+	     gcry_cipher_decrypt(s->hd, out, n, buf + SEAL_HDR_LEN, n)) ||
+	    gcry_cipher_checktag(s->hd, tag, SEAL_TAG_LEN)) {
 		/* Nothing of a forged record may be used. */
 		OPENSSL_cleanse(out, n);
 		return -EBADMSG;

@@ -3,7 +3,11 @@
  *
  * TLS 1.3 stays what authenticates the peers and agrees on the keys; the
  * keys of this channel come from its exporter (RFC 8446, 7.5), the AEAD
- * is the one the handshake chose, and OpenSSL's EVP does the crypto. What
+ * is the one the handshake chose, and libgcrypt does the crypto: its
+ * AES-GCM uses VAES and VPCLMULQDQ on AVX2 machines, which OpenSSL 3.0's
+ * does not, and is a third faster per byte there (docs/performance.md).
+ * The records are plain AES-GCM or ChaCha20-Poly1305 (RFC 5116, 8439),
+ * so either end may use any implementation. What
  * changes is the record: up to 64 KB of plaintext instead of 16 KB, read
  * with one large read() and decrypted straight into the frame buffer, and
  * encrypted straight into the buffer the socket write takes. That drops
@@ -32,7 +36,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <openssl/evp.h>
 
 enum {
 	SEAL_HDR_LEN = 4,
@@ -57,9 +60,11 @@ enum { SEAL_EXPORT_LEN = 2 * (SEAL_KEY_MAX + SEAL_IV_LEN) };
  * Returns 0 or a negative errno. */
 typedef int (*seal_export_fn)(void *arg, uint64_t gen, uint8_t *out);
 
+struct gcry_cipher_handle;	/* <gcrypt.h> stays out of the callers */
+
 struct seal {
-	EVP_CIPHER_CTX *ctx;
-	EVP_CIPHER *cipher;
+	struct gcry_cipher_handle *hd;	/* NULL: unusable (freed, or never made) */
+	size_t key_len;
 	seal_export_fn export;
 	void *arg;
 	bool encrypt;
@@ -72,7 +77,8 @@ struct seal {
 /* One direction: encrypt (ours) or decrypt (the peer's), with the AEAD
  * named by its NID (SSL_CIPHER_get_cipher_nid of the session: AES-256-GCM,
  * AES-128-GCM or ChaCha20-Poly1305). Returns 0, -EOPNOTSUPP for another
- * cipher, -ENOMEM, or the export's error. */
+ * cipher or one libgcrypt refuses (too old a libgcrypt, FIPS mode and
+ * ChaCha20), -ENOMEM, or the export's error. */
 int seal_init(struct seal *s, int cipher_nid, bool encrypt, bool client_to_server,
 	      seal_export_fn export, void *arg);
 void seal_free(struct seal *s);
@@ -89,10 +95,11 @@ int seal_put(struct seal *s, const uint8_t *in, size_t n, uint8_t *out);
 int seal_record_len(const uint8_t *buf, size_t avail);
 
 /* Opens the record at buf[0..avail) into out (room for SEAL_MAX_PLAIN
- * bytes; it may be buf + SEAL_HDR_LEN, in place). Returns the bytes the
- * record took (> 0) with *plain set, 0 if it is not all in yet,
- * -EMSGSIZE (see seal_record_len), -EBADMSG when it fails authentication,
- * or -EIO when the next generation's keys cannot be had. */
+ * bytes; it may be buf + SEAL_HDR_LEN, in place, but no other part of
+ * buf). Returns the bytes the record took (> 0) with *plain set, 0 if it
+ * is not all in yet, -EMSGSIZE (see seal_record_len), -EBADMSG when it
+ * fails authentication, or -EIO when the next generation's keys cannot
+ * be had. */
 int seal_open(struct seal *s, const uint8_t *buf, size_t avail, uint8_t *out, size_t *plain);
 
 #endif

@@ -6,12 +6,14 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <openssl/evp.h>
 #include <openssl/objects.h>
 
 #include "tunnel/seal.h"
@@ -99,6 +101,81 @@ static void a_record_opens_in_place(void **state)
 	assert_memory_equal(rec + SEAL_HDR_LEN, plain, 4000);
 	seal_free(&tx);
 	seal_free(&rx);
+}
+
+/* The reference AEAD: OpenSSL's EVP, with generation 0's key and IV of
+ * the agent-to-server direction, taken from the exported material as
+ * seal.h lays it out. Seals (enc) or opens in[0..n) with the record's
+ * nonce for sequence number seq; returns false when opening fails. */
+static bool evp_record(int nid, bool enc, uint64_t seq, const uint8_t hdr[SEAL_HDR_LEN],
+		       const uint8_t *in, size_t n, uint8_t *o, uint8_t tag[SEAL_TAG_LEN])
+{
+	struct exporter e = { 0 };
+	uint8_t km[SEAL_EXPORT_LEN], nonce[SEAL_IV_LEN];
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	int len = 0, fin = 0;
+	bool ok;
+
+	export_fixed(&e, 0, km);
+	memcpy(nonce, km + SEAL_KEY_MAX, SEAL_IV_LEN);
+	for (int i = 0; i < 8; i++)
+		nonce[SEAL_IV_LEN - 1 - i] ^= (uint8_t)(seq >> (8 * i));
+	ok = ctx && EVP_CipherInit_ex(ctx, EVP_get_cipherbynid(nid), NULL, NULL, NULL, enc) == 1 &&
+	     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, SEAL_IV_LEN, NULL) == 1 &&
+	     EVP_CipherInit_ex(ctx, NULL, NULL, km, nonce, enc) == 1 &&
+	     EVP_CipherUpdate(ctx, NULL, &len, hdr, SEAL_HDR_LEN) == 1 &&
+	     EVP_CipherUpdate(ctx, o, &len, in, (int)n) == 1 &&
+	     (enc || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, SEAL_TAG_LEN, tag) == 1) &&
+	     EVP_CipherFinal_ex(ctx, o + len, &fin) == 1 &&
+	     (!enc || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, SEAL_TAG_LEN, tag) == 1);
+	EVP_CIPHER_CTX_free(ctx);
+	return ok && (size_t)(len + fin) == n;
+}
+
+/* The records are the plain AEAD of RFC 5116 / 8439 over the length and
+ * the payload: what we seal, OpenSSL opens, and what OpenSSL seals, we
+ * open (the sealed records of earlier builds came from OpenSSL, so both
+ * ends of a tunnel need not run one build). Checked at the second record
+ * too, so the nonce's sequence number is in the check. */
+static void records_are_the_standard_aead_that_openssl_also_opens(void **state)
+{
+	static const int nids[] = { NID_aes_256_gcm, NID_aes_128_gcm, NID_chacha20_poly1305 };
+	static const size_t lens[] = { 1, 17, 1500, 65000 };
+	static uint8_t ref[SEAL_MAX_RECORD];
+	(void)state;
+
+	for (size_t i = 0; i < N(nids); i++) {
+		for (size_t j = 0; j < N(lens); j++) {
+			struct exporter e1 = { 0 }, e2 = { 0 };
+			struct seal tx, rx;
+			size_t n = lens[j], got = 0;
+			uint8_t tag[SEAL_TAG_LEN];
+			int r;
+
+			pair(&tx, &rx, nids[i], &e1, &e2);
+			fill(plain, n, (unsigned)(i * 10 + j));
+			for (uint64_t seq = 0; seq < 2; seq++) {
+				/* ours -> OpenSSL */
+				r = seal_put(&tx, plain, n, rec);
+				assert_int_equal(r, (int)(n + SEAL_HDR_LEN + SEAL_TAG_LEN));
+				memcpy(tag, rec + SEAL_HDR_LEN + n, SEAL_TAG_LEN);
+				if (!evp_record(nids[i], false, seq, rec, rec + SEAL_HDR_LEN, n, out, tag))
+					fail_msg("%s, %zu bytes, record %llu: OpenSSL cannot open it",
+						 OBJ_nid2sn(nids[i]), n, (unsigned long long)seq);
+				assert_memory_equal(out, plain, n);
+				/* OpenSSL -> ours */
+				memcpy(ref, rec, SEAL_HDR_LEN);
+				assert_true(evp_record(nids[i], true, seq, ref, plain, n,
+						       ref + SEAL_HDR_LEN, ref + SEAL_HDR_LEN + n));
+				assert_memory_equal(ref, rec, (size_t)r);
+				assert_int_equal(seal_open(&rx, ref, (size_t)r, out, &got), r);
+				assert_int_equal(got, n);
+				assert_memory_equal(out, plain, n);
+			}
+			seal_free(&tx);
+			seal_free(&rx);
+		}
+	}
 }
 
 /* The header alone decides: nothing of a bad record is buffered. */
@@ -298,6 +375,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_record_opens_to_what_was_sealed),
 		cmocka_unit_test(a_record_opens_in_place),
+		cmocka_unit_test(records_are_the_standard_aead_that_openssl_also_opens),
 		cmocka_unit_test(lengths_outside_1_to_64k_are_refused_on_the_header),
 		cmocka_unit_test(a_partial_record_waits_for_the_rest),
 		cmocka_unit_test(any_change_to_the_stream_fails_authentication),
