@@ -45,7 +45,7 @@ int pkt_parse(const uint8_t *p, size_t len, struct pkt_info *pi)
 		pi->src = p + 12;
 		pi->dst = p + 16;
 		pi->proto = p[9];
-		pi->len = (uint16_t)tot;
+		pi->len = (uint32_t)tot;
 		frag = (uint16_t)((p[6] & 0x1f) << 8 | p[7]);
 		if (frag == 0)
 			pkt__ports(p, ihl, tot - ihl, pi);
@@ -67,7 +67,7 @@ int pkt_parse(const uint8_t *p, size_t len, struct pkt_info *pi)
 		pi->family = AF_INET6;
 		pi->src = p + 8;
 		pi->dst = p + 24;
-		pi->len = (uint16_t)(tot > 0xffff ? 0xffff : tot);
+		pi->len = (uint32_t)tot;
 		nh = p[6];
 		/* Walk a bounded number of extension headers. */
 		for (int i = 0; i < 8; i++) {

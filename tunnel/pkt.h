@@ -11,7 +11,8 @@ struct pkt_info {
 	const uint8_t *src, *dst;	/* into the packet */
 	uint8_t proto;		/* transport protocol (after IPv6 extension headers) */
 	uint16_t sport, dport;	/* TCP/UDP ports (host order), ICMP echo id in sport */
-	uint16_t len;		/* total length the header claims */
+	uint32_t len;		/* total length the header claims: an IPv6
+				 * packet's is up to 65535 + 40 */
 	uint16_t l4_off;	/* where the transport header starts; 0 for a
 				 * fragment after the first */
 };

@@ -260,6 +260,27 @@ static void ipv6_payload_length_0_means_the_whole_buffer(void **state)
 	assert_int_equal(pi.sport, 0);
 }
 
+/* The largest payload length, 65535, makes a packet of 65575 bytes: its
+ * length is counted whole (flow byte counters, the MSS clamp's bounds),
+ * not cut at 16 bits. One byte more than the header claims is padding. */
+static void ipv6_lengths_above_64k_are_counted_whole(void **state)
+{
+	static uint8_t p[40 + 65535 + 1];
+	struct pkt_info pi;
+
+	(void)state;
+	ip6(p, IPPROTO_UDP, udp, sizeof(udp));
+	put16(p + 4, 65535);
+	assert_int_equal(pkt_parse(p, 40 + 65535, &pi), 0);
+	assert_int_equal(pi.len, 40 + 65535);
+	assert_int_equal(pkt_parse(p, sizeof(p), &pi), 0);
+	assert_int_equal(pi.len, 40 + 65535);
+	assert_int_equal(pkt_parse(p, 40 + 65534, &pi), -EINVAL);
+	put16(p + 4, 65536 - 40);	/* exactly 64 KiB in all */
+	assert_int_equal(pkt_parse(p, 65536, &pi), 0);
+	assert_int_equal(pi.len, 65536);
+}
+
 static void ipv6_extension_headers_are_walked_to_the_transport(void **state)
 {
 	/* IPPROTO_HOPOPTS is 0, so each chain has its length. */
@@ -561,6 +582,7 @@ int main(void)
 		cmocka_unit_test(unknown_versions_and_empty_buffers_are_refused),
 		cmocka_unit_test(ipv6_gives_addresses_protocol_ports_and_length),
 		cmocka_unit_test(ipv6_payload_length_0_means_the_whole_buffer),
+		cmocka_unit_test(ipv6_lengths_above_64k_are_counted_whole),
 		cmocka_unit_test(ipv6_extension_headers_are_walked_to_the_transport),
 		cmocka_unit_test(ipv6_only_the_first_fragment_has_ports),
 		cmocka_unit_test(ipv6_malformed_headers_are_refused),
