@@ -95,7 +95,8 @@ bench_init() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	cc -O2 -Wall -o "$B_T/rr" "$BENCH_DIR/rr.c" || die "cannot build bench/rr.c"
-	"$ROOT/tests/pki.sh" "$B_T/pki" || die "tests/pki.sh failed"
+	PKI_REPLICAS=$((1 + ${BENCH_EXTRA_TUNNELS:-4})) "$ROOT/tests/pki.sh" "$B_T/pki" ||
+		die "tests/pki.sh failed"
 }
 
 proc_alive() {	# PID: running and not a zombie

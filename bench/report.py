@@ -38,6 +38,8 @@ ROWS = [
     ("rss_idle_shoot", "RSS idle, shoot side (client)", "MiB", 1),
     ("rss_peak_server", "peak RSS (VmHWM), seed side", "MiB", 1),
     ("rss_peak_shoot", "peak RSS (VmHWM), shoot side", "MiB", 1),
+    ("rss_tunnel_server", "RSS per extra idle tunnel, seed side", "KiB", 0),
+    ("rss_tunnel_shoot", "RSS per extra idle tunnel, shoot side (HA servers)", "KiB", 0),
     ("start_ms", "client start → first ping", "ms", 1),
 ]
 

@@ -19,6 +19,8 @@
 #   BENCH_PINGS=200    pings per RTT measurement (one every 10 ms)
 #   BENCH_RR_N=2000    1-byte request/response round trips
 #   BENCH_STARTS=3     client start -> first ping trials (median)
+#   BENCH_EXTRA_TUNNELS=4  agents beyond the first for the memory one more
+#                      idle tunnel costs (measure_tunnel_cost)
 #   BENCH_PATHS="direct tendril tendril_tls openvpn openvpn48k"
 #                      which paths to measure (tendril_tls: --seal off)
 #   BENCH_DOC=FILE     where to write the table (default docs/performance.md;
@@ -203,6 +205,97 @@ path_openvpn() {	# LABEL MTU
 	measure_rss "$label" "${B_PID[$label-server]}" "${B_PID[$label-client]}" idle
 }
 
+# ---------------------------------------------------------------- per tunnel
+
+EXTRA=${BENCH_EXTRA_TUNNELS:-4}
+
+kib_rss() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
+
+# mt_agent NAME NS CERT SERVER...: a vpn-shoot with a tunnel to each SERVER.
+mt_agent() {
+	local name=$1 ns=$2 cert=$3 s args=(); shift 3
+	for s in "$@"; do args+=(--server "$s:$VPN_PORT"); done
+	spawn "$name" "$ns" "$BIN/vpn-shoot" \
+		--cert "$PKI/$cert.crt" --key "$PKI/$cert.key" --ca "$PKI/ca.crt" \
+		--dev tdl-c "${args[@]}" --server-name vpn-server \
+		--stats-socket "$B_T/$name.sock" --metrics-listen 127.0.0.1:15001
+}
+
+mt_up_is() { [ "$(tdl_tunnels_up "$1")" = "$2" ]; }	# SOCK N
+
+# measure_tunnel_cost: the resident memory one more idle tunnel costs each
+# daemon, as the mean over EXTRA more. The server: its VmRSS with one
+# agent, then with 1 + EXTRA agents, each in a namespace of its own on its
+# own uplink (agent i: 203.0.113.(4i+2)/30, the server's end .(4i+1)).
+# The agent (agent 0): its VmRSS with that one server, then, started
+# again, with 1 + EXTRA servers (--server repeated, as in HA; server j
+# has a namespace and an uplink of its own behind agent 0:
+# 203.0.113.(128+4(j-1)+2), agent 0's end +1). A fresh process differs
+# from the next by a few tens of KiB, hence the mean over several. Every
+# reading is taken 1 s after the tunnels are up and before any traffic:
+# what a tunnel that carried bulk traffic keeps in its buffers shows in
+# the peak RSS rows.
+measure_tunnel_cost() {
+	local seed=$B_RUN-mt-s a0=$B_RUN-mt-a0 i j ns base r1 rn a1 an servers=()
+	((EXTRA >= 1 && EXTRA <= 30)) || die "BENCH_EXTRA_TUNNELS must be 1..30"
+	say "tendril: memory per extra idle tunnel (1 + $EXTRA agents; 1 + $EXTRA servers)"
+	ns_add "$seed"
+	for ((i = 0; i <= EXTRA; i++)); do
+		ns=$B_RUN-mt-a$i
+		ns_add "$ns"
+		ip -n "$seed" link add "ag$i" type veth peer name up0 netns "$ns"
+		ip -n "$seed" addr add "203.0.113.$((4 * i + 1))/30" dev "ag$i"
+		ip -n "$ns" addr add "203.0.113.$((4 * i + 2))/30" dev up0
+		ip -n "$seed" link set "ag$i" up
+		ip -n "$ns" link set up0 up
+	done
+	for ((j = 1; j <= EXTRA; j++)); do
+		ns=$B_RUN-mt-b$j base=$((128 + 4 * (j - 1)))
+		ns_add "$ns"
+		ip -n "$a0" link add "upb$j" type veth peer name up0 netns "$ns"
+		ip -n "$a0" addr add "203.0.113.$((base + 1))/30" dev "upb$j"
+		ip -n "$ns" addr add "203.0.113.$((base + 2))/30" dev up0
+		ip -n "$a0" link set "upb$j" up
+		ip -n "$ns" link set up0 up
+		servers+=("203.0.113.$((base + 2))")
+	done
+	for ((j = 0; j <= EXTRA; j++)); do
+		ns=$B_RUN-mt-b$j
+		[ "$j" = 0 ] && ns=$seed
+		spawn "mt-server$j" "$ns" "$BIN/vpn-server" \
+			--cert "$PKI/server.crt" --key "$PKI/server.key" --ca "$PKI/ca.crt" \
+			--dev tdl-s --listen "0.0.0.0:$VPN_PORT" --shoot-networks "$SHOOT_NET" \
+			--stats-socket "$B_T/mt-server$j.sock" --metrics-listen 127.0.0.1:15000
+		poll 5 listening "$ns" "$VPN_PORT" || die "vpn-server $j did not start"
+	done
+
+	mt_agent mt-a0 "$a0" shoot 203.0.113.1
+	poll 10 mt_up_is "$B_T/mt-server0.sock" 1 || die "the first agent's tunnel did not come up"
+	poll 5 mt_up_is "$B_T/mt-a0.sock" 1 || die "agent 0 does not report its tunnel"
+	sleep 1
+	r1=$(kib_rss "${B_PID[mt-server0]}")
+	a1=$(kib_rss "${B_PID[mt-a0]}")
+	for ((i = 1; i <= EXTRA; i++)); do
+		mt_agent "mt-a$i" "$B_RUN-mt-a$i" "shoot-$i" "203.0.113.$((4 * i + 1))"
+	done
+	poll 15 mt_up_is "$B_T/mt-server0.sock" $((1 + EXTRA)) ||
+		die "not all $((1 + EXTRA)) agents' tunnels came up"
+	sleep 1
+	rn=$(kib_rss "${B_PID[mt-server0]}")
+	stop mt-a0
+	mt_agent mt-a0-ha "$a0" shoot 203.0.113.1 "${servers[@]}"
+	poll 15 mt_up_is "$B_T/mt-a0-ha.sock" $((1 + EXTRA)) ||
+		die "agent 0 did not bring up tunnels to all $((1 + EXTRA)) servers"
+	sleep 1
+	an=$(kib_rss "${B_PID[mt-a0-ha]}")
+	say "tendril: server ${r1} KiB with 1 tunnel, ${rn} KiB with $((1 + EXTRA)); agent ${a1} KiB with 1, ${an} KiB with $((1 + EXTRA))"
+	record tendril rss_tunnel_server "$(calc div $((rn - r1)) "$EXTRA")"
+	record tendril rss_tunnel_shoot "$(calc div $((an - a1)) "$EXTRA")"
+	stop mt-a0-ha
+	for ((i = 1; i <= EXTRA; i++)); do stop "mt-a$i"; done
+	for ((j = 0; j <= EXTRA; j++)); do stop "mt-server$j"; done
+}
+
 # ---------------------------------------------------------------- main
 
 # Every path comes up first and stays up, so that the throughput runs can
@@ -223,6 +316,7 @@ measure_throughput $PATHS
 for p in $PATHS; do
 	measure_path "$p"
 done
+case " $PATHS " in *" tendril "*) measure_tunnel_cost ;; esac
 
 elapsed=$(( ($(now_ms) - B_T0) / 1000 ))
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)

@@ -5,7 +5,9 @@
 #   ca.crt ca.key                 the shoot's own CA (signs both sides)
 #   server.crt server.key         CN vpn-server, SAN DNS:vpn-server, serverAuth
 #   shoot.crt shoot.key           CN vpn-shoot, clientAuth
-#   shoot-1.crt shoot-1.key       CN vpn-shoot-1 (an HA replica), clientAuth
+#   shoot-1.crt shoot-1.key       CN vpn-shoot-1 (an HA replica), clientAuth;
+#                                 PKI_REPLICAS=N (default 1) makes shoot-1
+#                                 to shoot-N (bench/run.sh's extra agents)
 #   intruder.crt intruder.key     CN intruder, signed by ca: identity not allowed
 #   expired.crt expired.key       CN vpn-shoot, signed by ca, expired in 2020
 #   other-ca.crt other-ca.key     an unrelated CA
@@ -80,7 +82,9 @@ mkleaf() {
 mkca ca "tendril e2e shoot CA"
 mkleaf server vpn-server ca serverAuth
 mkleaf shoot vpn-shoot ca clientAuth
-mkleaf shoot-1 vpn-shoot-1 ca clientAuth
+for ((r = 1; r <= ${PKI_REPLICAS:-1}; r++)); do
+	mkleaf "shoot-$r" "vpn-shoot-$r" ca clientAuth
+done
 mkleaf intruder intruder ca clientAuth
 
 mkleaf proxy vpn-server ca serverAuth "DNS:vpn-server,IP:192.0.2.1"
