@@ -223,6 +223,19 @@ mt_agent() {
 
 mt_up_is() { [ "$(tdl_tunnels_up "$1")" = "$2" ]; }	# SOCK N
 
+# mt_link NS DEV NEW_NS BASE: NEW_NS (a fresh namespace) hangs off NS by a
+# veth pair, DEV in NS with 203.0.113.(BASE+1)/30, up0 in NEW_NS with
+# .(BASE+2).
+mt_link() {
+	local ns=$1 dev=$2 new=$3 base=$4
+	ns_add "$new"
+	ip -n "$ns" link add "$dev" type veth peer name up0 netns "$new"
+	ip -n "$ns" addr add "203.0.113.$((base + 1))/30" dev "$dev"
+	ip -n "$new" addr add "203.0.113.$((base + 2))/30" dev up0
+	ip -n "$ns" link set "$dev" up
+	ip -n "$new" link set up0 up
+}
+
 # measure_tunnel_cost: the resident memory one more idle tunnel costs each
 # daemon, as the mean over EXTRA more. The server: its VmRSS with one
 # agent, then with 1 + EXTRA agents, each in a namespace of its own on its
@@ -241,22 +254,11 @@ measure_tunnel_cost() {
 	say "tendril: memory per extra idle tunnel (1 + $EXTRA agents; 1 + $EXTRA servers)"
 	ns_add "$seed"
 	for ((i = 0; i <= EXTRA; i++)); do
-		ns=$B_RUN-mt-a$i
-		ns_add "$ns"
-		ip -n "$seed" link add "ag$i" type veth peer name up0 netns "$ns"
-		ip -n "$seed" addr add "203.0.113.$((4 * i + 1))/30" dev "ag$i"
-		ip -n "$ns" addr add "203.0.113.$((4 * i + 2))/30" dev up0
-		ip -n "$seed" link set "ag$i" up
-		ip -n "$ns" link set up0 up
+		mt_link "$seed" "ag$i" "$B_RUN-mt-a$i" $((4 * i))
 	done
 	for ((j = 1; j <= EXTRA; j++)); do
-		ns=$B_RUN-mt-b$j base=$((128 + 4 * (j - 1)))
-		ns_add "$ns"
-		ip -n "$a0" link add "upb$j" type veth peer name up0 netns "$ns"
-		ip -n "$a0" addr add "203.0.113.$((base + 1))/30" dev "upb$j"
-		ip -n "$ns" addr add "203.0.113.$((base + 2))/30" dev up0
-		ip -n "$a0" link set "upb$j" up
-		ip -n "$ns" link set up0 up
+		base=$((128 + 4 * (j - 1)))
+		mt_link "$a0" "upb$j" "$B_RUN-mt-b$j" "$base"
 		servers+=("203.0.113.$((base + 2))")
 	done
 	for ((j = 0; j <= EXTRA; j++)); do
