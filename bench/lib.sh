@@ -87,6 +87,9 @@ bench_init() {
 	for tool in vpn-server vpn-shoot vpnctl; do
 		[ -x "$BIN/$tool" ] || die "$BIN/$tool not built (run make, or set BIN)"
 	done
+	BENCH_EXTRA_TUNNELS=${BENCH_EXTRA_TUNNELS:-4}	# run.sh's measure_tunnel_cost
+	[[ $BENCH_EXTRA_TUNNELS =~ ^[1-9][0-9]?$ ]] && ((BENCH_EXTRA_TUNNELS <= 30)) ||
+		die "BENCH_EXTRA_TUNNELS must be 1..30"
 	B_RUN=bn$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 	B_T=$(mktemp -d "${TMPDIR:-/tmp}/tendril-bench.XXXXXX")
 	chmod 0700 "$B_T"
@@ -95,7 +98,7 @@ bench_init() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	cc -O2 -Wall -o "$B_T/rr" "$BENCH_DIR/rr.c" || die "cannot build bench/rr.c"
-	PKI_REPLICAS=$((1 + ${BENCH_EXTRA_TUNNELS:-4})) "$ROOT/tests/pki.sh" "$B_T/pki" ||
+	PKI_REPLICAS=$BENCH_EXTRA_TUNNELS "$ROOT/tests/pki.sh" "$B_T/pki" ||
 		die "tests/pki.sh failed"
 }
 

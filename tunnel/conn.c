@@ -613,7 +613,8 @@ static void conn__seal_drop(struct conn *c)
 
 /* Both directions' keys and buffers, made before CAP_SEAL is announced
  * (agent: HELLO; server: WELCOME), so that whatever fails here (memory,
- * a provider without the cipher) leaves the tunnel on TLS records
+ * a libgcrypt that will not seal with the cipher, as in FIPS mode)
+ * leaves the tunnel on TLS records
  * instead of closing it after the switch was promised. Our writes are
  * agent-to-server when we are the agent. */
 static int conn__seal_prepare(struct conn *c)

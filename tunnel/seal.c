@@ -8,28 +8,65 @@
 
 #include "tunnel/seal.h"
 
-/* 1.9 is the first with ChaCha20-Poly1305 and AES-GCM in one API that
- * takes 12-byte nonces for both; 1.10 brought the VAES code. */
+/* 1.9.0: the oldest libgcrypt this was tried with (Debian 12 has 1.10,
+ * which brought the VAES code); the API used is older. */
 #define SEAL_GCRYPT_MIN "1.9.0"
 
+/* The AEADs of TLS 1.3 by their OpenSSL NID, as libgcrypt names them. */
+static const struct seal__aead {
+	int nid, algo, mode;
+	size_t key_len;
+} seal__aeads[] = {
+	{ NID_aes_256_gcm, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_GCM, 32 },
+	{ NID_aes_128_gcm, GCRY_CIPHER_AES128, GCRY_CIPHER_MODE_GCM, 16 },
+	{ NID_chacha20_poly1305, GCRY_CIPHER_CHACHA20, GCRY_CIPHER_MODE_POLY1305, 32 },
+};
+enum { SEAL_AEADS = sizeof(seal__aeads) / sizeof(seal__aeads[0]) };
+
 static pthread_once_t seal__once = PTHREAD_ONCE_INIT;
-static bool seal__gcrypt_ok;
+static bool seal__works[SEAL_AEADS];
+
+/* Whether the AEAD seals a record here, tried on a throwaway handle with
+ * a zero key: libgcrypt may open a cipher it then refuses to encrypt
+ * with. In FIPS mode (it enters that by itself when the kernel's
+ * crypto/fips_enabled is set) 1.9 and 1.10 do that to AES-GCM under a
+ * caller's IV, and ChaCha20 does not open at all. Found out here, the
+ * tunnel keeps TLS records; found out at the first record, it would close
+ * after it announced sealed ones, and so at every reconnect. */
+static bool seal__try(const struct seal__aead *a)
+{
+	static const uint8_t zero[SEAL_KEY_MAX], nonce[SEAL_IV_LEN];
+	uint8_t buf[1] = { 0 }, tag[SEAL_TAG_LEN];
+	gcry_cipher_hd_t hd;
+	bool ok;
+
+	if (gcry_cipher_open(&hd, a->algo, a->mode, 0))
+		return false;
+	ok = !gcry_cipher_setkey(hd, zero, a->key_len) &&
+	     !gcry_cipher_setiv(hd, nonce, SEAL_IV_LEN) &&
+	     !gcry_cipher_authenticate(hd, buf, sizeof(buf)) &&
+	     !gcry_cipher_final(hd) &&
+	     !gcry_cipher_encrypt(hd, buf, sizeof(buf), NULL, 0) &&
+	     !gcry_cipher_gettag(hd, tag, sizeof(tag));
+	gcry_cipher_close(hd);
+	return ok;
+}
 
 /* libgcrypt wants its version checked, and told that set-up is over,
- * before the first use. No secure memory: the keys live as long as the
- * tunnel in the process's ordinary memory, as OpenSSL's own do, and
- * libgcrypt's secure-memory pool would want mlock. */
+ * before the first use (unless another part of the process did that).
+ * No secure memory: the keys live as long as the tunnel in the process's
+ * ordinary memory, as OpenSSL's own do, and libgcrypt's secure-memory
+ * pool would want mlock. */
 static void seal__gcrypt_init(void)
 {
+	if (!gcry_check_version(SEAL_GCRYPT_MIN))
+		return;
 	if (!gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
-		if (!gcry_check_version(SEAL_GCRYPT_MIN))
-			return;
 		gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
 		gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
-	} else if (!gcry_check_version(SEAL_GCRYPT_MIN)) {
-		return;
 	}
-	seal__gcrypt_ok = true;
+	for (size_t i = 0; i < SEAL_AEADS; i++)
+		seal__works[i] = seal__try(&seal__aeads[i]);
 }
 
 /* Takes the keys of generation s->gen: the direction's key into the
@@ -57,35 +94,30 @@ out:
 int seal_init(struct seal *s, int cipher_nid, bool encrypt, bool client_to_server,
 	      seal_export_fn export, void *arg)
 {
-	int algo, mode, err = -EOPNOTSUPP;
+	const struct seal__aead *a = NULL;
+	int err = -EOPNOTSUPP;
+	size_t i;
 
 	memset(s, 0, sizeof(*s));
 	s->encrypt = encrypt;
 	s->client_to_server = client_to_server;
 	s->export = export;
 	s->arg = arg;
-	switch (cipher_nid) {
-	case NID_aes_256_gcm:
-		algo = GCRY_CIPHER_AES256, mode = GCRY_CIPHER_MODE_GCM, s->key_len = 32;
-		break;
-	case NID_aes_128_gcm:
-		algo = GCRY_CIPHER_AES128, mode = GCRY_CIPHER_MODE_GCM, s->key_len = 16;
-		break;
-	case NID_chacha20_poly1305:
-		algo = GCRY_CIPHER_CHACHA20, mode = GCRY_CIPHER_MODE_POLY1305, s->key_len = 32;
-		break;
-	default:
+	if (pthread_once(&seal__once, seal__gcrypt_init))
 		goto fail;
-	}
-	if (pthread_once(&seal__once, seal__gcrypt_init) || !seal__gcrypt_ok)
+	for (i = 0; i < SEAL_AEADS && !a; i++)
+		if (seal__aeads[i].nid == cipher_nid)
+			a = &seal__aeads[i];
+	if (!a || !seal__works[a - seal__aeads])
 		goto fail;
-	switch (gcry_err_code(gcry_cipher_open(&s->hd, algo, mode, 0))) {
+	s->key_len = a->key_len;
+	switch (gcry_err_code(gcry_cipher_open(&s->hd, a->algo, a->mode, 0))) {
 	case GPG_ERR_NO_ERROR:
 		break;
 	case GPG_ERR_ENOMEM:
 		err = -ENOMEM;
 		/* fall through */
-	default:		/* e.g. ChaCha20 in FIPS mode */
+	default:
 		s->hd = NULL;
 		goto fail;
 	}

@@ -77,8 +77,9 @@ struct seal {
 /* One direction: encrypt (ours) or decrypt (the peer's), with the AEAD
  * named by its NID (SSL_CIPHER_get_cipher_nid of the session: AES-256-GCM,
  * AES-128-GCM or ChaCha20-Poly1305). Returns 0, -EOPNOTSUPP for another
- * cipher or one libgcrypt refuses (too old a libgcrypt, FIPS mode and
- * ChaCha20), -ENOMEM, or the export's error. */
+ * cipher or one this libgcrypt will not seal with (too old; in FIPS mode
+ * ChaCha20, and before 1.11 AES-GCM under our nonces), -ENOMEM, or the
+ * export's error. An AEAD that is taken seals and opens. */
 int seal_init(struct seal *s, int cipher_nid, bool encrypt, bool client_to_server,
 	      seal_export_fn export, void *arg);
 void seal_free(struct seal *s);

@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
+#include <gcrypt.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 
@@ -103,12 +106,13 @@ static void a_record_opens_in_place(void **state)
 	seal_free(&rx);
 }
 
-/* The reference AEAD: OpenSSL's EVP, with generation 0's key and IV of
+/* The reference AEAD: OpenSSL's EVP, with generation gen's key and IV of
  * the agent-to-server direction, taken from the exported material as
  * seal.h lays it out. Seals (enc) or opens in[0..n) with the record's
  * nonce for sequence number seq; returns false when opening fails. */
-static bool evp_record(int nid, bool enc, uint64_t seq, const uint8_t hdr[SEAL_HDR_LEN],
-		       const uint8_t *in, size_t n, uint8_t *o, uint8_t tag[SEAL_TAG_LEN])
+static bool evp_record(int nid, bool enc, uint64_t gen, uint64_t seq,
+		       const uint8_t hdr[SEAL_HDR_LEN], const uint8_t *in, size_t n,
+		       uint8_t *o, uint8_t tag[SEAL_TAG_LEN])
 {
 	struct exporter e = { 0 };
 	uint8_t km[SEAL_EXPORT_LEN], nonce[SEAL_IV_LEN];
@@ -116,7 +120,7 @@ static bool evp_record(int nid, bool enc, uint64_t seq, const uint8_t hdr[SEAL_H
 	int len = 0, fin = 0;
 	bool ok;
 
-	export_fixed(&e, 0, km);
+	export_fixed(&e, gen, km);
 	memcpy(nonce, km + SEAL_KEY_MAX, SEAL_IV_LEN);
 	for (int i = 0; i < 8; i++)
 		nonce[SEAL_IV_LEN - 1 - i] ^= (uint8_t)(seq >> (8 * i));
@@ -135,12 +139,14 @@ static bool evp_record(int nid, bool enc, uint64_t seq, const uint8_t hdr[SEAL_H
 /* The records are the plain AEAD of RFC 5116 / 8439 over the length and
  * the payload: what we seal, OpenSSL opens, and what OpenSSL seals, we
  * open (the sealed records of earlier builds came from OpenSSL, so both
- * ends of a tunnel need not run one build). Checked at the second record
- * too, so the nonce's sequence number is in the check. */
+ * ends of a tunnel need not run one build). Checked at the first and
+ * second record and at the first under the next generation's keys, so
+ * that the nonce's sequence number and the rekey are in the check. */
 static void records_are_the_standard_aead_that_openssl_also_opens(void **state)
 {
 	static const int nids[] = { NID_aes_256_gcm, NID_aes_128_gcm, NID_chacha20_poly1305 };
-	static const size_t lens[] = { 1, 17, 1500, 65000 };
+	static const size_t lens[] = { 1, 17, 1500, SEAL_MAX_PLAIN };
+	static const struct { uint64_t gen, seq; } at[] = { { 0, 0 }, { 0, 1 }, { 1, 0 } };
 	static uint8_t ref[SEAL_MAX_RECORD];
 	(void)state;
 
@@ -154,19 +160,25 @@ static void records_are_the_standard_aead_that_openssl_also_opens(void **state)
 
 			pair(&tx, &rx, nids[i], &e1, &e2);
 			fill(plain, n, (unsigned)(i * 10 + j));
-			for (uint64_t seq = 0; seq < 2; seq++) {
+			for (size_t k = 0; k < N(at); k++) {
+				if (at[k].gen > tx.gen)	/* skip to the rekey */
+					tx.seq = rx.seq = SEAL_REKEY_RECORDS;
 				/* ours -> OpenSSL */
 				r = seal_put(&tx, plain, n, rec);
 				assert_int_equal(r, (int)(n + SEAL_HDR_LEN + SEAL_TAG_LEN));
+				assert_int_equal(tx.gen, at[k].gen);
 				memcpy(tag, rec + SEAL_HDR_LEN + n, SEAL_TAG_LEN);
-				if (!evp_record(nids[i], false, seq, rec, rec + SEAL_HDR_LEN, n, out, tag))
-					fail_msg("%s, %zu bytes, record %llu: OpenSSL cannot open it",
-						 OBJ_nid2sn(nids[i]), n, (unsigned long long)seq);
+				if (!evp_record(nids[i], false, at[k].gen, at[k].seq, rec,
+						rec + SEAL_HDR_LEN, n, out, tag))
+					fail_msg("%s, %zu bytes, generation %llu record %llu: "
+						 "OpenSSL cannot open it", OBJ_nid2sn(nids[i]), n,
+						 (unsigned long long)at[k].gen,
+						 (unsigned long long)at[k].seq);
 				assert_memory_equal(out, plain, n);
 				/* OpenSSL -> ours */
 				memcpy(ref, rec, SEAL_HDR_LEN);
-				assert_true(evp_record(nids[i], true, seq, ref, plain, n,
-						       ref + SEAL_HDR_LEN, ref + SEAL_HDR_LEN + n));
+				assert_true(evp_record(nids[i], true, at[k].gen, at[k].seq, ref, plain,
+						       n, ref + SEAL_HDR_LEN, ref + SEAL_HDR_LEN + n));
 				assert_memory_equal(ref, rec, (size_t)r);
 				assert_int_equal(seal_open(&rx, ref, (size_t)r, out, &got), r);
 				assert_int_equal(got, n);
@@ -176,6 +188,60 @@ static void records_are_the_standard_aead_that_openssl_also_opens(void **state)
 			seal_free(&rx);
 		}
 	}
+}
+
+/* Run as a child (--fips-child) with LIBGCRYPT_FORCE_FIPS_MODE set: in
+ * FIPS mode libgcrypt refuses some AEADs, or some uses of them. Whatever
+ * it refuses, seal_init must refuse too (the tunnel then keeps TLS
+ * records): an AEAD it accepts must seal and open. Exit status 0, 1 when
+ * that is broken, 77 when libgcrypt would not enter FIPS mode. */
+static int fips_child(void)
+{
+	static const int nids[] = { NID_aes_256_gcm, NID_aes_128_gcm, NID_chacha20_poly1305 };
+
+	for (size_t i = 0; i < N(nids); i++) {
+		struct exporter e1 = { 0 }, e2 = { 0 };
+		struct seal tx, rx;
+		size_t got = 0;
+		int a = seal_init(&tx, nids[i], true, true, export_fixed, &e1);
+		int b = seal_init(&rx, nids[i], false, true, export_fixed, &e2), n;
+
+		if (!gcry_fips_mode_active())
+			return 77;
+		printf("FIPS mode, %s: sealing %s, opening %s\n", OBJ_nid2sn(nids[i]),
+		       a ? "refused" : "taken", b ? "refused" : "taken");
+		if ((a && a != -EOPNOTSUPP) || (b && b != -EOPNOTSUPP))
+			return 1;
+		if (!a && (n = seal_put(&tx, plain, 100, rec)) < 0)
+			return 1;
+		if (!a && !b && seal_open(&rx, rec, (size_t)n, out, &got) != n)
+			return 1;
+		seal_free(&tx);
+		seal_free(&rx);
+	}
+	return 0;
+}
+
+static void an_aead_libgcrypt_refuses_in_fips_mode_is_refused_at_init(void **state)
+{
+	pid_t pid;
+	int st = 0;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		setenv("LIBGCRYPT_FORCE_FIPS_MODE", "1", 1);
+		execl("/proc/self/exe", "test_seal", "--fips-child", (char *)NULL);
+		_exit(2);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 77) {
+		print_message("libgcrypt would not enter FIPS mode here\n");
+		skip();
+	}
+	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
 /* The header alone decides: nothing of a bad record is buffered. */
@@ -370,8 +436,10 @@ static void sealing_takes_1_to_64k_bytes(void **state)
 	seal_free(&tx);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "--fips-child"))
+		return fips_child();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_record_opens_to_what_was_sealed),
 		cmocka_unit_test(a_record_opens_in_place),
@@ -382,6 +450,7 @@ int main(void)
 		cmocka_unit_test(keys_belong_to_one_direction_of_one_session),
 		cmocka_unit_test(both_ends_take_new_keys_after_rekey_records),
 		cmocka_unit_test(only_the_aeads_of_tls13_are_taken),
+		cmocka_unit_test(an_aead_libgcrypt_refuses_in_fips_mode_is_refused_at_init),
 		cmocka_unit_test(sealing_takes_1_to_64k_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
