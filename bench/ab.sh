@@ -40,7 +40,7 @@ read -r -a FLAGS_B <<<"${AB_B---seal off}"
 
 bench_init
 PKI=$B_T/pki
-declare -A AB_S AB_C AB_SRV AB_CLI
+declare -A AB_S AB_SRV AB_CLI
 declare -A AB_BIN=([a]=${AB_BIN_A:-$BIN} [b]=${AB_BIN_B:-$BIN})
 
 # ab_up X FLAG...: the pair and tunnel of configuration X (a or b).
@@ -49,7 +49,6 @@ ab_up() {
 	bin=${AB_BIN[$x]}
 	bench_pair "ab$x"
 	AB_S[$x]=$NS_S
-	AB_C[$x]=$NS_C
 	sinks_up
 	spawn "ab$x-server" "$NS_S" "$bin/vpn-server" \
 		--cert "$PKI/server.crt" --key "$PKI/server.key" --ca "$PKI/ca.crt" \

@@ -7,6 +7,8 @@
     calc.py firstping FILE T0   ping -D output, T0 in ms since the epoch ->
                                 ms from T0 to the first echo reply
     calc.py div A B             A / B
+    calc.py rr FILE             round trips (µs, one a line) -> "MEAN P50 P99 MAX",
+                                as bench/rr.c computes them
 """
 import json
 import math
@@ -67,6 +69,15 @@ def main(argv):
                     print("%.1f" % (float(m.group(1)) * 1000 - t0))
                     return 0
         print("nan")
+    elif cmd == "rr":
+        with open(argv[2]) as f:
+            lat = sorted(float(x) for x in f.read().split())
+        if not lat:
+            print("nan nan nan nan")
+        else:
+            n = len(lat)
+            print("%.1f %.1f %.1f %.1f" % (sum(lat) / n, lat[n // 2],
+                                           lat[int((n - 1) * 0.99)], lat[-1]))
     elif cmd == "div":
         a, b = num(argv[2]), num(argv[3])
         print("%.3f" % (a / b) if b else "nan")

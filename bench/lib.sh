@@ -36,7 +36,8 @@ RR_PORT=5300
 SECS=${BENCH_SECONDS:-3}	# length of one iperf3 run
 RUNS=${BENCH_RUNS:-3}		# iperf3 runs per configuration (median)
 PINGS=${BENCH_PINGS:-200}	# pings per RTT measurement (-i 0.01)
-RR_N=${BENCH_RR_N:-2000}	# request/response round trips
+RR_N=${BENCH_RR_N:-2000}	# request/response round trips per path
+RR_ROUNDS=${BENCH_RR_ROUNDS:-4}	# ... in this many runs, taking turns
 STARTS=${BENCH_STARTS:-3}	# client start -> first ping trials (median)
 
 declare -a B_PIDS=()	# every process we started
@@ -88,8 +89,9 @@ bench_init() {
 		[ -x "$BIN/$tool" ] || die "$BIN/$tool not built (run make, or set BIN)"
 	done
 	BENCH_EXTRA_TUNNELS=${BENCH_EXTRA_TUNNELS:-4}	# run.sh's measure_tunnel_cost
-	[[ $BENCH_EXTRA_TUNNELS =~ ^[1-9][0-9]?$ ]] && ((BENCH_EXTRA_TUNNELS <= 30)) ||
+	if ! [[ $BENCH_EXTRA_TUNNELS =~ ^[1-9][0-9]?$ ]] || ((BENCH_EXTRA_TUNNELS > 30)); then
 		die "BENCH_EXTRA_TUNNELS must be 1..30"
+	fi
 	B_RUN=bn$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 	B_T=$(mktemp -d "${TMPDIR:-/tmp}/tendril-bench.XXXXXX")
 	chmod 0700 "$B_T"
@@ -326,18 +328,33 @@ measure_ping() {	# LABEL
 	say "$label: ping under load p50 $p50 ms, p99 $p99 ms, lost $loss %"
 }
 
-measure_rr() {	# LABEL
-	local label=$1 mean p50 p99 max
-	if read -r mean p50 p99 max < <(timeout 40 ip netns exec "$NS_S" \
-		"$B_T/rr" client "$TARGET" "$RR_PORT" "$RR_N" 2>>"$B_T/rr-c.log"); then
-		:
-	else
-		mean=nan p50=nan p99=nan max=nan
-	fi
-	record "$label" rr_mean "$mean"
-	record "$label" rr_p50 "$p50"
-	record "$label" rr_p99 "$p99"
-	say "$label: 1-byte request/response mean $mean us, p50 $p50 us, p99 $p99 us (max $max)"
+# measure_rr LABEL...: 1-byte request/response, RR_N round trips per path
+# in RR_ROUNDS runs that take turns across the paths (each round starts
+# one path further along), as the throughput runs do: a round trip through
+# any tunnel here is a handful of wake-ups on a shared 2-vCPU machine, and
+# one path measured a minute after another met another machine. The
+# round trips of a path's runs are pooled for the mean and percentiles.
+measure_rr() {
+	local labels=("$@") r k label per mean p50 p99 max
+	local n=${#labels[@]}
+	per=$(( (RR_N + RR_ROUNDS - 1) / RR_ROUNDS ))
+	for label in "${labels[@]}"; do : >"$B_T/rr-$label.us"; done
+	for ((r = 0; r < RR_ROUNDS; r++)); do
+		for ((k = 0; k < n; k++)); do
+			label=${labels[(r + k) % n]}
+			path_use "$label"
+			timeout 40 ip netns exec "$NS_S" "$B_T/rr" client "$TARGET" "$RR_PORT" \
+				"$per" "$B_T/rr-$label.us" >/dev/null 2>>"$B_T/rr-c.log" ||
+				say "$label: request/response run $((r + 1)) failed"
+		done
+	done
+	for label in "${labels[@]}"; do
+		read -r mean p50 p99 max <<<"$(calc rr "$B_T/rr-$label.us")"
+		record "$label" rr_mean "$mean"
+		record "$label" rr_p50 "$p50"
+		record "$label" rr_p99 "$p99"
+		say "$label: 1-byte request/response mean $mean us, p50 $p50 us, p99 $p99 us (max $max)"
+	done
 }
 
 # first_ping_ms NAME NS CMD...: starts the client CMD as process NAME and

@@ -174,7 +174,7 @@ def runs(res):
 def main():
     ap = argparse.ArgumentParser()
     for a in ("results", "doc", "cpu", "cores", "kernel", "date", "elapsed", "openvpn",
-              "iperf3", "tendril", "load", "seconds", "runs", "pings", "rr-n", "starts"):
+              "iperf3", "tendril", "load", "seconds", "runs", "pings", "rr-n", "rr-rounds", "starts"):
         ap.add_argument("--" + a, required=True)
     a = ap.parse_args()
     res = load(a.results)
@@ -203,8 +203,8 @@ def main():
         "(anything else running on the machine skews the numbers)" % (a.date, a.elapsed, a.load),
         "- Versions: %s; OpenVPN %s; iperf3 %s" % (a.tendril, a.openvpn, a.iperf3),
         "- Settings: iperf3 runs of %s s, median of %s each; %s pings every 10 ms; "
-        "%s request/response round trips; median of %s client starts" %
-        (a.seconds, a.runs, a.pings, a.rr_n, a.starts),
+        "%s request/response round trips in %s runs taking turns across the paths; "
+        "median of %s client starts" % (a.seconds, a.runs, a.pings, a.rr_n, a.rr_rounds, a.starts),
         "- OpenVPN: TLS mode with certificates (tls-server/tls-client, EC P-256 CA, "
         "server and client certificates from tests/pki.sh), no tls-auth",
         "",

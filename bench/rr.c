@@ -2,8 +2,10 @@
  * rr: 1-byte TCP request/response latency, for bench/run.sh.
  *
  *   rr server ADDR PORT          echo every byte back, one connection at a time
- *   rr client ADDR PORT N        N round trips of 1 byte (after 50 warm-up ones);
- *                                prints "mean_us p50_us p99_us max_us"
+ *   rr client ADDR PORT N [FILE] N round trips of 1 byte (after 50 warm-up ones);
+ *                                prints "mean_us p50_us p99_us max_us", and
+ *                                appends every round trip (µs, one a line)
+ *                                to FILE if given (bench/run.sh pools runs)
  *
  * Both ends set TCP_NODELAY. The client gives up (exit 1) if a round trip
  * takes longer than 2 s or the whole run longer than 30 s, so it is always
@@ -104,7 +106,7 @@ static int serve(const char *host, const char *port)
 	return 0;
 }
 
-static int client(const char *host, const char *port, int n)
+static int client(const char *host, const char *port, int n, const char *samples)
 {
 	struct addrinfo *ai = resolve(host, port, 0);
 	struct timeval tv = { .tv_sec = OP_TIMEOUT_S };
@@ -147,6 +149,16 @@ static int client(const char *host, const char *port, int n)
 		}
 	}
 	close(fd);
+	if (samples) {
+		FILE *f = fopen(samples, "a");
+
+		if (!f)
+			die(samples);
+		for (i = 0; i < n; i++)
+			fprintf(f, "%.1f\n", lat[i]);
+		if (fclose(f))
+			die(samples);
+	}
 	for (i = 0; i < n; i++)
 		sum += lat[i];
 	qsort(lat, n, sizeof(*lat), cmp_double);
@@ -160,8 +172,8 @@ int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "server"))
 		return serve(argv[2], argv[3]);
-	if (argc == 5 && !strcmp(argv[1], "client"))
-		return client(argv[2], argv[3], atoi(argv[4]));
-	fprintf(stderr, "usage: rr server ADDR PORT | rr client ADDR PORT N\n");
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "client"))
+		return client(argv[2], argv[3], atoi(argv[4]), argc == 6 ? argv[5] : NULL);
+	fprintf(stderr, "usage: rr server ADDR PORT | rr client ADDR PORT N [FILE]\n");
 	return 2;
 }

@@ -17,7 +17,8 @@
 #   BENCH_SECONDS=3    length of one iperf3 run
 #   BENCH_RUNS=3       iperf3 runs per configuration (the median is shown)
 #   BENCH_PINGS=200    pings per RTT measurement (one every 10 ms)
-#   BENCH_RR_N=2000    1-byte request/response round trips
+#   BENCH_RR_N=2000    1-byte request/response round trips per path
+#   BENCH_RR_ROUNDS=4  ... in this many runs, taking turns across the paths
 #   BENCH_STARTS=3     client start -> first ping trials (median)
 #   BENCH_EXTRA_TUNNELS=4  agents beyond the first for the memory one more
 #                      idle tunnel costs (measure_tunnel_cost)
@@ -58,9 +59,9 @@ tdl_tunnels_up() {	# SOCK: prints tunnels_up of a daemon
 # non-zero drop counters (they explain odd numbers; a drop under load is
 # not an error in itself).
 tdl_drops() {	# LABEL SIDE
-	local f=$B_T/$1-$2-stat.txt drops
-	"$BIN/vpnctl" -s "$B_T/$1-$2.sock" show stat >"$f" 2>&1 || true
-	drops=$(awk -F': *' 'tolower($1) ~ /drop|error|fail/ && $2 + 0 > 0 { printf "%s %s=%s", sep, $1, $2; sep = "," }' "$f")
+	local out=$B_T/$1-$2-stat.txt drops
+	"$BIN/vpnctl" -s "$B_T/$1-$2.sock" show stat >"$out" 2>&1 || true
+	drops=$(awk -F': *' 'tolower($1) ~ /drop|error|fail/ && $2 + 0 > 0 { printf "%s %s=%s", sep, $1, $2; sep = "," }' "$out")
 	[ -z "$drops" ] || say "$1: vpn-$2 counters after the run:$drops"
 }
 
@@ -100,13 +101,12 @@ path_tendril() {
 }
 
 # measure_path LABEL: what is measured one path at a time, after the
-# throughput runs: ping idle and under load, request/response, and for a
-# tunnel its peak RSS, whether its endpoints survived, its drop counters.
+# throughput and request/response runs: ping idle and under load, and for
+# a tunnel its peak RSS, whether its endpoints survived, its drop counters.
 measure_path() {
 	local label=$1
 	path_use "$label"
 	measure_ping "$label"
-	measure_rr "$label"
 	[ -n "$P_PIDS" ] || return 0
 	# shellcheck disable=SC2086 # the server's and the client's PID
 	measure_rss "$label" $P_PIDS peak
@@ -314,6 +314,8 @@ for p in $PATHS; do
 done
 # shellcheck disable=SC2086 # one label per path
 measure_throughput $PATHS
+# shellcheck disable=SC2086
+measure_rr $PATHS
 for p in $PATHS; do
 	measure_path "$p"
 done
@@ -329,4 +331,4 @@ cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n
 	--iperf3 "$(iperf3 --version 2>/dev/null | head -n 1 | awk '{ print $2 }')" \
 	--tendril "$("$BIN/vpn-server" --version 2>/dev/null | head -n 1) ($(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown))" \
 	--load "$LOAD_START / $(cut -d' ' -f1-3 /proc/loadavg)" \
-	--seconds "$SECS" --runs "$RUNS" --pings "$PINGS" --rr-n "$RR_N" --starts "$STARTS"
+	--seconds "$SECS" --runs "$RUNS" --pings "$PINGS" --rr-n "$RR_N" --rr-rounds "$RR_ROUNDS" --starts "$STARTS"
