@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <openssl/err.h>
 
 #include "tunnel/conn.h"
@@ -672,6 +673,54 @@ static void conn__send_ping(struct conn *c)
 	conn__flush(c);
 }
 
+/* Returns the pages strictly inside buf[0..len) to the kernel
+ * (MADV_DONTNEED: they read as zeros when touched again, and malloc's
+ * bookkeeping around the block is outside them). The bytes returned. */
+static size_t conn__drop_pages(void *buf, size_t len)
+{
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = ((uintptr_t)buf + pg - 1) & ~(pg - 1);
+	uintptr_t e = ((uintptr_t)buf + len) & ~(pg - 1);
+
+	if (!buf || e <= a || madvise((void *)a, e - a, MADV_DONTNEED))
+		return 0;
+	return e - a;
+}
+
+/* A tunnel that carried bulk traffic has touched up to about 1 MB of
+ * buffers (the send queue, the receive buffer, the sealed records' two)
+ * and would keep it resident for good. Once no packet has moved for
+ * CONN_TRIM_IDLE_MS, every empty one goes back to the kernel, so that an
+ * idle tunnel costs what a fresh one does, whatever it carried before;
+ * traffic that resumes pays a few page faults. Only empty buffers: their
+ * bytes mean nothing. Called every keepalive tick. */
+static void conn__trim(struct conn *c)
+{
+	uint64_t moved = c->ctr.tx_bytes + c->ctr.rx_bytes, now = conn_now_ms();
+	size_t freed = 0;
+
+	if (moved != c->trim_seen || !c->quiet_since_ms) {
+		c->trim_seen = moved;
+		c->quiet_since_ms = now;
+		c->trimmed = false;
+		return;
+	}
+	if (c->trimmed || now - c->quiet_since_ms < CONN_TRIM_IDLE_MS)
+		return;
+	c->trimmed = true;
+	if (!c->tx_len && !c->tx_retry)
+		freed += conn__drop_pages(c->tx, CONN_TX_CAP);
+	if (!c->rx_len)
+		freed += conn__drop_pages(c->rx, CONN_RX_CAP);
+	if (c->sbuf && c->sbuf_off == c->sbuf_len)
+		freed += conn__drop_pages(c->sbuf, SEAL_MAX_RECORD);
+	if (c->cbuf && !c->cbuf_len)
+		freed += conn__drop_pages(c->cbuf, CONN_CBUF_CAP);
+	stats_inc(STAT_buffer_trims, 1);
+	log_debug(&c->log, "idle for %u s: %zu KiB of buffers returned to the kernel",
+		  CONN_TRIM_IDLE_MS / 1000, freed / 1024);
+}
+
 static void conn__timer_cb(uv_timer_t *t)
 {
 	struct conn *c = t->data;
@@ -691,6 +740,7 @@ static void conn__timer_cb(uv_timer_t *t)
 		return;
 	}
 	conn__send_ping(c);
+	conn__trim(c);
 }
 
 static void conn__go_up(struct conn *c)

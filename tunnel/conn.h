@@ -66,6 +66,10 @@ enum {
 	 * room it keeps for headers (tcp.c, tcp_xmit_size_goal; MAX_TCP_HEADER
 	 * is 320 on x86-64), rounded down to whole MSS by the sender. */
 	CONN_TSO_GOAL = 65536 - 1 - 320,
+	/* No packet either way for this long: the buffers' pages go back to
+	 * the kernel (conn.c, conn__trim). Long enough that a transfer's
+	 * pauses do not fault them in again and again. */
+	CONN_TRIM_IDLE_MS = 5000,
 };
 
 /* conn__parse() leaves less than one frame in rx, at its front when less
@@ -153,6 +157,9 @@ struct conn {
 
 	uint64_t created_ms, up_since_ms, last_rx_ms;
 	uint64_t rtt_us;	/* last PING round trip */
+	uint64_t trim_seen;	/* tx_bytes + rx_bytes at the last tick */
+	uint64_t quiet_since_ms;	/* when trim_seen last changed */
+	bool trimmed;		/* the buffers went back since then */
 	struct conn_counters ctr;
 	struct hello peer_hello;	/* what the peer sent */
 	struct hello welcome;		/* the WELCOME (sent or received) */

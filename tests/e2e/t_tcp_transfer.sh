@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Bulk TCP through the tunnel: 100 MB from the seed to the pod over IPv4,
 # 20 MB from the pod to the seed over IPv6; the SHA-256 matches at both
-# ends and the tunnel's byte counters account for it.
+# ends and the tunnel's byte counters account for it. Then the tunnel
+# idles: both daemons give the buffers the transfer touched back to the
+# kernel (buffer_trims counts it, and their resident memory falls).
 #
 #    seed ns                     agent ns                    node ns                      pod ns
 #  +----------------------+    +----------------------+    +-----------------------+    +--------------------+
@@ -49,4 +51,23 @@ got=$(timeout 60 ip netns exec "$NS_SEED" socat -u "TCP6:[$POD6]:5002,connect-ti
 assert_eq "$got" "$want_down" "SHA-256 of the 20 MB received by the seed"
 
 assert_eq "$(guard_drops)" 0 "packets from shoot networks dropped on the seed's up0"
+
+# rss_kib SIDE: the daemon's VmRSS
+rss_kib() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$(pid_of "$1")/status"; }
+# trims_above SIDE N: its buffer_trims counter is above N
+trims_above() { [ "$(stat_value "$1" buffer_trims)" -gt "$2" ]; }
+
+step "idle for 5 s after the transfer, both sides give their buffers back"
+declare -A rss0 trims0
+for side in server shoot; do
+	rss0[$side]=$(rss_kib "$side")
+	trims0[$side]=$(stat_value "$side" buffer_trims)
+done
+for side in server shoot; do
+	wait_for 15 "vpn-$side to trim its idle tunnel's buffers" trims_above "$side" "${trims0[$side]}"
+	# Each side's record buffer alone (64 KiB) was full during the
+	# transfer; the send queue and the receive buffers held more.
+	assert_ge $(( ${rss0[$side]} - $(rss_kib "$side") )) 128 \
+		"vpn-$side: KiB of resident memory given back (of ${rss0[$side]} after the transfer)"
+done
 pass
