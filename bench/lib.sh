@@ -213,7 +213,7 @@ cpu_ticks() {
 
 # mem_mib PID FIELD: VmRSS or VmHWM in MiB.
 mem_mib() {
-	awk -v f="$2:" '$1 == f { printf "%.1f\n", $2 / 1024 }' "/proc/$1/status"
+	awk -v f="$2:" '$1 == f { printf "%.2f\n", $2 / 1024 }' "/proc/$1/status"
 }
 
 # ---------------------------------------------------------------- servers
@@ -377,11 +377,14 @@ first_ping_ms() {
 	FIRST_PING_MS=$(calc firstping "$out" "$(calc div "$t0" 0.001)")
 }
 
-# measure_rss LABEL SERVER_PID SHOOT_PID WHICH: WHICH is idle (VmRSS) or
-# peak (VmHWM).
+# measure_rss LABEL SERVER_PID SHOOT_PID WHICH: WHICH is idle (VmRSS, and
+# its anonymous part RssAnon) or peak (VmHWM).
 measure_rss() {
 	local field=VmRSS
 	[ "$4" = peak ] && field=VmHWM
 	record "$1" "rss_${4}_server" "$(mem_mib "$2" $field)"
 	record "$1" "rss_${4}_shoot" "$(mem_mib "$3" $field)"
+	[ "$4" = idle ] || return 0
+	record "$1" rss_anon_server "$(mem_mib "$2" RssAnon)"
+	record "$1" rss_anon_shoot "$(mem_mib "$3" RssAnon)"
 }

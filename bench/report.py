@@ -36,6 +36,8 @@ ROWS = [
     ("cpu_s_per_gb", "CPU of both endpoints per GB (1-stream runs)", "s/GB", 2),
     ("rss_idle_server", "RSS idle, seed side (server)", "MiB", 1),
     ("rss_idle_shoot", "RSS idle, shoot side (client)", "MiB", 1),
+    ("rss_anon_server", "RSS idle, private (RssAnon), seed side", "MiB", 2),
+    ("rss_anon_shoot", "RSS idle, private (RssAnon), shoot side", "MiB", 2),
     ("rss_peak_server", "peak RSS (VmHWM), seed side", "MiB", 1),
     ("rss_peak_shoot", "peak RSS (VmHWM), shoot side", "MiB", 1),
     ("rss_tunnel_server", "RSS per extra idle tunnel, seed side", "KiB", 0),
