@@ -90,6 +90,12 @@ def fmt_ratio(r):
     return "%.3f×" % r
 
 
+def fmt_ratio2(r):
+    """A target's ratio: two decimals always, so that 11.95× does not
+    read as 12× next to "not yet"."""
+    return "—" if r is None else "%.2f×" % r
+
+
 def table(res):
     head = ["metric", "unit"] + [p[1] for p in PATHS] + \
         ["tendril ÷ OpenVPN 1500", "tendril ÷ direct"]
@@ -132,27 +138,27 @@ def targets(res):
         t, o, o48, dr = (g("tendril", "tput_1_" + d), g("openvpn", "tput_1_" + d),
                          g("openvpn48k", "tput_1_" + d), g("direct", "tput_1_" + d))
         check("1-stream %s ≥ 12× OpenVPN 1500" % name, cmp(t, o, lambda a, b: a >= 12 * b),
-              "%s" % fmt_ratio(ratio(t, o)))
+              "%s" % fmt_ratio2(ratio(t, o)))
         check("1-stream %s above OpenVPN 48000" % name, cmp(t, o48, lambda a, b: a > b),
-              "%s" % fmt_ratio(ratio(t, o48)))
+              "%s" % fmt_ratio2(ratio(t, o48)))
         check("1-stream %s ≥ 40%% of direct" % name, cmp(t, dr, lambda a, b: a >= 0.4 * b),
-              "%s" % fmt_ratio(ratio(t, dr)))
+              "%s" % fmt_ratio2(ratio(t, dr)))
     t, o = g("tendril", "cpu_s_per_gb"), g("openvpn", "cpu_s_per_gb")
     check("CPU s/GB ≤ 1/10 of OpenVPN 1500", cmp(t, o, lambda a, b: a <= b / 10),
-          fmt_ratio(ratio(t, o)))
+          fmt_ratio2(ratio(t, o)))
     t, o = g("tendril", "rr_p50"), g("openvpn", "rr_p50")
     check("1-byte request/response p50 below OpenVPN's", cmp(t, o, lambda a, b: a < b),
-          fmt_ratio(ratio(t, o)))
+          fmt_ratio2(ratio(t, o)))
     t, i = g("tendril", "ping_load_p50"), g("tendril", "ping_idle_p50")
     check("ping under load within 5 ms of idle (medians)", cmp(t, i, lambda a, b: a - b <= 5),
           "+%s ms" % fmt(None if t is None or i is None else t - i, 3))
     for side in ("server", "shoot"):
         t, o = g("tendril", "rss_idle_" + side), g("openvpn", "rss_idle_" + side)
         check("idle RSS of the %s side below OpenVPN's" % ("seed" if side == "server" else "shoot"),
-              cmp(t, o, lambda a, b: a < b), fmt_ratio(ratio(t, o)))
+              cmp(t, o, lambda a, b: a < b), fmt_ratio2(ratio(t, o)))
     t, o = g("tendril", "start_ms"), g("openvpn", "start_ms")
     check("client start → first ping below OpenVPN's", cmp(t, o, lambda a, b: a < b),
-          fmt_ratio(ratio(t, o)))
+          fmt_ratio2(ratio(t, o)))
     return "\n".join(out)
 
 
