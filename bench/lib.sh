@@ -92,6 +92,9 @@ bench_init() {
 	if ! [[ $BENCH_EXTRA_TUNNELS =~ ^[1-9][0-9]?$ ]] || ((BENCH_EXTRA_TUNNELS > 30)); then
 		die "BENCH_EXTRA_TUNNELS must be 1..30"
 	fi
+	if ! [[ $RR_N =~ ^[1-9][0-9]*$ && $RR_ROUNDS =~ ^[1-9][0-9]?$ ]] || ((RR_N % RR_ROUNDS)); then
+		die "BENCH_RR_N must be a multiple of BENCH_RR_ROUNDS (1..99)"
+	fi
 	B_RUN=bn$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 	B_T=$(mktemp -d "${TMPDIR:-/tmp}/tendril-bench.XXXXXX")
 	chmod 0700 "$B_T"
@@ -335,9 +338,9 @@ measure_ping() {	# LABEL
 # one path measured a minute after another met another machine. The
 # round trips of a path's runs are pooled for the mean and percentiles.
 measure_rr() {
-	local labels=("$@") r k label per mean p50 p99 max
+	local labels=("$@") r k label per out mean p50 p99 max
 	local n=${#labels[@]}
-	per=$(( (RR_N + RR_ROUNDS - 1) / RR_ROUNDS ))
+	per=$((RR_N / RR_ROUNDS))
 	for label in "${labels[@]}"; do : >"$B_T/rr-$label.us"; done
 	for ((r = 0; r < RR_ROUNDS; r++)); do
 		for ((k = 0; k < n; k++)); do
@@ -349,7 +352,8 @@ measure_rr() {
 		done
 	done
 	for label in "${labels[@]}"; do
-		read -r mean p50 p99 max <<<"$(calc rr "$B_T/rr-$label.us")"
+		out=$(calc rr "$B_T/rr-$label.us") || out="nan nan nan nan"
+		read -r mean p50 p99 max <<<"$out"
 		record "$label" rr_mean "$mean"
 		record "$label" rr_p50 "$p50"
 		record "$label" rr_p99 "$p99"

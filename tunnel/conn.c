@@ -388,6 +388,7 @@ void conn_tx_commit(struct conn *c, uint8_t type, size_t len)
 		 * virtio-net header of a DATA_GSO frame. */
 		c->ctr.tx_packets++;
 		c->ctr.tx_bytes += type == FRAME_DATA_GSO ? len - GSO_HDR_LEN : len;
+		c->last_data_ms = uv_now(c->loop);
 	}
 }
 
@@ -675,50 +676,45 @@ static void conn__send_ping(struct conn *c)
 
 /* Returns the pages strictly inside buf[0..len) to the kernel
  * (MADV_DONTNEED: they read as zeros when touched again, and malloc's
- * bookkeeping around the block is outside them). The bytes returned. */
-static size_t conn__drop_pages(void *buf, size_t len)
+ * bookkeeping around the block is outside them). False if it could not. */
+static bool conn__drop_pages(void *buf, size_t len)
 {
-	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t a = ((uintptr_t)buf + pg - 1) & ~(pg - 1);
-	uintptr_t e = ((uintptr_t)buf + len) & ~(pg - 1);
+	static uintptr_t pg;
+	uintptr_t a, e;
 
-	if (!buf || e <= a || madvise((void *)a, e - a, MADV_DONTNEED))
-		return 0;
-	return e - a;
+	if (!pg)
+		pg = (uintptr_t)getpagesize();
+	a = ((uintptr_t)buf + pg - 1) & ~(pg - 1);
+	e = ((uintptr_t)buf + len) & ~(pg - 1);
+	return !buf || e <= a || !madvise((void *)a, e - a, MADV_DONTNEED);
 }
 
 /* A tunnel that carried bulk traffic has touched up to about 1 MB of
  * buffers (the send queue, the receive buffer, the sealed records' two)
  * and would keep it resident for good. Once no packet has moved for
- * CONN_TRIM_IDLE_MS, every empty one goes back to the kernel, so that an
- * idle tunnel costs what a fresh one does, whatever it carried before;
- * traffic that resumes pays a few page faults. Only empty buffers: their
- * bytes mean nothing. Called every keepalive tick. */
+ * CONN_TRIM_IDLE_MS (seen on a keepalive tick), they go back to the
+ * kernel, so that an idle tunnel costs what a fresh one does, whatever
+ * it carried before; traffic that resumes pays a few page faults. Only
+ * when all are empty (their bytes mean nothing then): otherwise the next
+ * tick tries again. last_data_ms is 0 when nothing moved since the last
+ * trim, so a tunnel that never carried a packet is not counted. */
 static void conn__trim(struct conn *c)
 {
-	uint64_t moved = c->ctr.tx_bytes + c->ctr.rx_bytes, now = conn_now_ms();
-	size_t freed = 0;
+	uint64_t now = uv_now(c->loop), idle = now - c->last_data_ms;
 
-	if (moved != c->trim_seen || !c->quiet_since_ms) {
-		c->trim_seen = moved;
-		c->quiet_since_ms = now;
-		c->trimmed = false;
+	if (!c->last_data_ms || idle < CONN_TRIM_IDLE_MS)
+		return;
+	if (c->tx_len || c->tx_retry || c->rx_len || c->sbuf_off != c->sbuf_len || c->cbuf_len)
+		return;
+	if (!conn__drop_pages(c->tx, CONN_TX_CAP) || !conn__drop_pages(c->rx, CONN_RX_CAP) ||
+	    !conn__drop_pages(c->sbuf, SEAL_MAX_RECORD) || !conn__drop_pages(c->cbuf, CONN_CBUF_CAP)) {
+		log_debug(&c->log, "cannot return idle buffers to the kernel: %s", strerror(errno));
 		return;
 	}
-	if (c->trimmed || now - c->quiet_since_ms < CONN_TRIM_IDLE_MS)
-		return;
-	c->trimmed = true;
-	if (!c->tx_len && !c->tx_retry)
-		freed += conn__drop_pages(c->tx, CONN_TX_CAP);
-	if (!c->rx_len)
-		freed += conn__drop_pages(c->rx, CONN_RX_CAP);
-	if (c->sbuf && c->sbuf_off == c->sbuf_len)
-		freed += conn__drop_pages(c->sbuf, SEAL_MAX_RECORD);
-	if (c->cbuf && !c->cbuf_len)
-		freed += conn__drop_pages(c->cbuf, CONN_CBUF_CAP);
+	c->last_data_ms = 0;
 	stats_inc(STAT_buffer_trims, 1);
-	log_debug(&c->log, "idle for %u s: %zu KiB of buffers returned to the kernel",
-		  CONN_TRIM_IDLE_MS / 1000, freed / 1024);
+	log_debug(&c->log, "idle for %llu ms: buffers returned to the kernel",
+		  (unsigned long long)idle);
 }
 
 static void conn__timer_cb(uv_timer_t *t)
@@ -740,7 +736,8 @@ static void conn__timer_cb(uv_timer_t *t)
 		return;
 	}
 	conn__send_ping(c);
-	conn__trim(c);
+	if (c->state == CONN_UP)
+		conn__trim(c);
 }
 
 static void conn__go_up(struct conn *c)
@@ -879,6 +876,7 @@ static void conn__on_frame(struct conn *c, const struct frame *f)
 		}
 		c->ctr.rx_packets++;
 		c->ctr.rx_bytes += f->len;
+		c->last_data_ms = uv_now(c->loop);
 		c->p.ops->data(c, NULL, (uint8_t *)f->payload, f->len);
 		return;
 	case FRAME_DATA_GSO: {
@@ -892,6 +890,7 @@ static void conn__on_frame(struct conn *c, const struct frame *f)
 		memcpy(&vh, f->payload, sizeof(vh));
 		c->ctr.rx_packets++;
 		c->ctr.rx_bytes += f->len - GSO_HDR_LEN;
+		c->last_data_ms = uv_now(c->loop);
 		c->p.ops->data(c, &vh, (uint8_t *)f->payload + GSO_HDR_LEN, f->len - GSO_HDR_LEN);
 		return;
 	}

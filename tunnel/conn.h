@@ -66,9 +66,10 @@ enum {
 	 * room it keeps for headers (tcp.c, tcp_xmit_size_goal; MAX_TCP_HEADER
 	 * is 320 on x86-64), rounded down to whole MSS by the sender. */
 	CONN_TSO_GOAL = 65536 - 1 - 320,
-	/* No packet either way for this long: the buffers' pages go back to
-	 * the kernel (conn.c, conn__trim). Long enough that a transfer's
-	 * pauses do not fault them in again and again. */
+	/* No packet either way for this long (seen on a keepalive tick):
+	 * the buffers' pages go back to the kernel (conn.c, conn__trim).
+	 * Long enough that a transfer's pauses do not fault them in again
+	 * and again. */
 	CONN_TRIM_IDLE_MS = 5000,
 };
 
@@ -157,9 +158,8 @@ struct conn {
 
 	uint64_t created_ms, up_since_ms, last_rx_ms;
 	uint64_t rtt_us;	/* last PING round trip */
-	uint64_t trim_seen;	/* tx_bytes + rx_bytes at the last tick */
-	uint64_t quiet_since_ms;	/* when trim_seen last changed */
-	bool trimmed;		/* the buffers went back since then */
+	uint64_t last_data_ms;	/* loop time of the last packet either way;
+				 * 0 after a trim (conn.c, conn__trim) */
 	struct conn_counters ctr;
 	struct hello peer_hello;	/* what the peer sent */
 	struct hello welcome;		/* the WELCOME (sent or received) */

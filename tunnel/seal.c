@@ -26,9 +26,9 @@ enum { SEAL_AEADS = sizeof(seal__aeads) / sizeof(seal__aeads[0]) };
 static pthread_once_t seal__once = PTHREAD_ONCE_INIT;
 static bool seal__works[SEAL_AEADS];
 
-/* Whether the AEAD seals a record here, tried on a throwaway handle with
- * a zero key: libgcrypt may open a cipher it then refuses to encrypt
- * with. In FIPS mode (it enters that by itself when the kernel's
+/* Whether the AEAD seals and opens a record here, tried on a throwaway
+ * handle with a zero key: libgcrypt may open a cipher it then refuses to
+ * encrypt with. In FIPS mode (it enters that by itself when the kernel's
  * crypto/fips_enabled is set) 1.9 and 1.10 do that to AES-GCM under a
  * caller's IV, and ChaCha20 does not open at all. Found out here, the
  * tunnel keeps TLS records; found out at the first record, it would close
@@ -44,10 +44,15 @@ static bool seal__try(const struct seal__aead *a)
 		return false;
 	ok = !gcry_cipher_setkey(hd, zero, a->key_len) &&
 	     !gcry_cipher_setiv(hd, nonce, SEAL_IV_LEN) &&
-	     !gcry_cipher_authenticate(hd, buf, sizeof(buf)) &&
+	     !gcry_cipher_authenticate(hd, zero, 4) &&
 	     !gcry_cipher_final(hd) &&
 	     !gcry_cipher_encrypt(hd, buf, sizeof(buf), NULL, 0) &&
-	     !gcry_cipher_gettag(hd, tag, sizeof(tag));
+	     !gcry_cipher_gettag(hd, tag, sizeof(tag)) &&
+	     !gcry_cipher_setiv(hd, nonce, SEAL_IV_LEN) &&
+	     !gcry_cipher_authenticate(hd, zero, 4) &&
+	     !gcry_cipher_final(hd) &&
+	     !gcry_cipher_decrypt(hd, buf, sizeof(buf), NULL, 0) &&
+	     !gcry_cipher_checktag(hd, tag, sizeof(tag)) && buf[0] == 0;
 	gcry_cipher_close(hd);
 	return ok;
 }

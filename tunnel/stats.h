@@ -21,7 +21,7 @@
 	X(ktls_tunnels, COUNTER, "tunnels whose records the kernel encrypts (--ktls on, where offered)") \
 	X(sealed_tunnels, COUNTER, "tunnels whose frames travel in sealed records (both sides with --seal on)") \
 	X(tcp_mss_clamped, COUNTER, "SYNs whose MSS was lowered so that the answering segments fit one sealed record") \
-	X(buffer_trims, COUNTER, "times an idle tunnel gave its buffers' memory back to the kernel") \
+	X(buffer_trims, COUNTER, "times a tunnel idle after traffic gave its buffers' memory back to the kernel") \
 	X(reconnects, COUNTER, "tunnels re-established after a loss (agent)") \
 	X(tunnels_closed, COUNTER, "tunnels that went down") \
 	X(flows_tracked, GAUGE, "flows the server tracks now (a gauge)") \

@@ -28,6 +28,11 @@ e2e_init
 e2e_up
 check_traffic
 
+# rss_kib SIDE: the daemon's VmRSS
+rss_kib() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$(pid_of "$1")/status"; }
+# trims_above SIDE N: its buffer_trims counter is above N
+trims_above() { [ "$(stat_value "$1" buffer_trims)" -gt "$2" ]; }
+
 up=$((100 * 1024 * 1024))
 down=$((20 * 1024 * 1024))
 head -c "$up" /dev/urandom >"$E2E_T/up.bin"
@@ -48,21 +53,18 @@ step "20 MB pod [$POD6] -> seed (IPv6)"
 spawn source "$NS_POD" socat -u "FILE:$E2E_T/down.bin" "TCP6-LISTEN:5002,bind=[$POD6],reuseaddr"
 wait_for 5 "the pod's TCP source" listening "$NS_POD" 5002
 got=$(timeout 60 ip netns exec "$NS_SEED" socat -u "TCP6:[$POD6]:5002,connect-timeout=5" STDOUT | sha256sum | cut -d' ' -f1)
-assert_eq "$got" "$want_down" "SHA-256 of the 20 MB received by the seed"
-
-assert_eq "$(guard_drops)" 0 "packets from shoot networks dropped on the seed's up0"
-
-# rss_kib SIDE: the daemon's VmRSS
-rss_kib() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$(pid_of "$1")/status"; }
-# trims_above SIDE N: its buffer_trims counter is above N
-trims_above() { [ "$(stat_value "$1" buffer_trims)" -gt "$2" ]; }
-
-step "idle for 5 s after the transfer, both sides give their buffers back"
+# Where the idle tunnel starts from (read at once: the trim comes 5 s
+# after the last packet).
 declare -A rss0 trims0
 for side in server shoot; do
 	rss0[$side]=$(rss_kib "$side")
 	trims0[$side]=$(stat_value "$side" buffer_trims)
 done
+assert_eq "$got" "$want_down" "SHA-256 of the 20 MB received by the seed"
+
+assert_eq "$(guard_drops)" 0 "packets from shoot networks dropped on the seed's up0"
+
+step "idle for 5 s after the transfer, both sides give their buffers back"
 for side in server shoot; do
 	wait_for 15 "vpn-$side to trim its idle tunnel's buffers" trims_above "$side" "${trims0[$side]}"
 	# Each side's record buffer alone (64 KiB) was full during the

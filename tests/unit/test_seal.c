@@ -222,6 +222,8 @@ static int fips_child(void)
 	return 0;
 }
 
+static const char *self;	/* argv[0]: this test, to run again as the child */
+
 static void an_aead_libgcrypt_refuses_in_fips_mode_is_refused_at_init(void **state)
 {
 	pid_t pid;
@@ -232,7 +234,8 @@ static void an_aead_libgcrypt_refuses_in_fips_mode_is_refused_at_init(void **sta
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		setenv("LIBGCRYPT_FORCE_FIPS_MODE", "1", 1);
-		execl("/proc/self/exe", "test_seal", "--fips-child", (char *)NULL);
+		execlp(self, self, "--fips-child", (char *)NULL);
+		fprintf(stderr, "test_seal: cannot run %s again: %s\n", self, strerror(errno));
 		_exit(2);
 	}
 	assert_int_equal(waitpid(pid, &st, 0), pid);
@@ -438,8 +441,20 @@ static void sealing_takes_1_to_64k_bytes(void **state)
 
 int main(int argc, char **argv)
 {
+	struct exporter e = { 0 };
+	struct seal probe;
+
+	self = argv[0];
 	if (argc > 1 && !strcmp(argv[1], "--fips-child"))
 		return fips_child();
+	/* On a host in FIPS mode libgcrypt refuses the AEADs the other tests
+	 * take for granted: what holds there is the child's contract. */
+	seal_init(&probe, NID_aes_256_gcm, true, true, export_fixed, &e);
+	seal_free(&probe);
+	if (gcry_fips_mode_active()) {
+		printf("test_seal: libgcrypt is in FIPS mode here: only its contract is checked\n");
+		return fips_child() ? 1 : 0;
+	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_record_opens_to_what_was_sealed),
 		cmocka_unit_test(a_record_opens_in_place),
