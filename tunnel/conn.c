@@ -632,8 +632,9 @@ static int conn__seal_prepare(struct conn *c)
 		err = seal_init(&c->srx, nid, false, c->server, conn__export, c);
 	if (err) {
 		conn__seal_drop(c);
-		log_warn(&c->log, "sealed records unavailable (%s): staying with TLS records",
-			 strerror(-err));
+		log_warn(&c->log, "sealed records unavailable for %s (%s%s): staying with TLS records",
+			 SSL_CIPHER_get_name(SSL_get_current_cipher(c->ssl)), strerror(-err),
+			 err == -EOPNOTSUPP ? ": libgcrypt will not seal with it here, as in FIPS mode" : "");
 	}
 	return err;
 }

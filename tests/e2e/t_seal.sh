@@ -6,7 +6,9 @@
 # down and still carries traffic. Both ways, a 5 MB transfer arrives
 # whole, and `show tunnels` and the sealed_tunnels counter say which
 # channel each tunnel uses. A peer that sends a forged sealed record, or
-# TLS where sealed records are due, loses its session only.
+# TLS where sealed records are due, loses its session only. An agent whose
+# libgcrypt is in FIPS mode (as on a host with crypto.fips_enabled) cannot
+# seal: it says so and keeps TLS records, and the tunnel works.
 # Sealed tunnels lower the MSS of the SYNs they write into their TUN
 # device so that the answering 64 KB segments fit one record each
 # (tunio_write): a TCP connection through a sealed tunnel sends with a
@@ -77,6 +79,21 @@ assert_contains "$out" "result: eof" "the server closes that session"
 step "server: $(log_wait server 3 "TLS where sealed records were due")"
 assert_eq "$(stat_value server dropped_frame_too_large)" "$n0" "dropped_frame_too_large"
 check_survived
+
+step "the agent restarted with libgcrypt in FIPS mode: it keeps TLS records, traffic flows"
+stop shoot
+wait_for 5 "vpn-server to notice the agent is gone" tunnels_up_is server 0
+shoot_cmd
+log_mark shoot
+spawn shoot "$NS_AGENT" env LIBGCRYPT_FORCE_FIPS_MODE=1 "${SHOOT_CMD[@]}"
+wait_for 5 "vpn-shoot's stats socket" stats shoot show info
+wait_tunnel 10
+check_traffic
+for side in server shoot; do
+	assert_eq "$(table_col "$side" "show tunnels" channel)" tls "vpn-$side's tunnel channel"
+done
+step "shoot: $(log_wait shoot 3 "sealed records unavailable")"
+send_to_pod "$E2E_T/data.bin" 5003
 
 step "the agent restarted with --seal off: TLS records on both sides"
 sealed0=$(stat_value server sealed_tunnels)
