@@ -93,7 +93,9 @@ def fmt_ratio(r):
 def fmt_ratio2(r):
     """A target's ratio: two decimals always, so that 11.95× does not
     read as 12× next to "not yet"."""
-    return "—" if r is None else "%.2f×" % r
+    if r is None:
+        return "—"
+    return "%.3f×" % r if r < 1 else "%.2f×" % r
 
 
 def table(res):
