@@ -295,6 +295,43 @@ measure_tunnel_cost() {
 	stop mt-a0-ha
 	for ((i = 1; i <= EXTRA; i++)); do stop "mt-a$i"; done
 	for ((j = 0; j <= EXTRA; j++)); do stop "mt-server$j"; done
+	case " $PATHS " in *" openvpn "*) ovpn_tunnel_cost ;; esac
+}
+
+ovpn_clients() { grep -c '^CLIENT_LIST' "$1" 2>/dev/null; }	# STATUS_FILE
+ovpn_clients_are() { [ "$(ovpn_clients "$1")" = "$2" ]; }
+
+# ovpn_tunnel_cost: the same for an OpenVPN server (Gardener's settings,
+# tun-mtu 1500) on the namespaces of measure_tunnel_cost, its clients as
+# agents 0..EXTRA; its status file (rewritten every second) counts them.
+# An OpenVPN client has one server, so only the server's side compares.
+ovpn_tunnel_cost() {
+	local d=$B_T/mt-ovpn i cert r1 rn
+	ovpn_configs "$d" 1500
+	sed -i -e 's/^local .*/local 0.0.0.0/' -e "\$a status $d/status 1\nstatus-version 2" "$d/server.conf"
+	spawn mt-ovpn-server "$B_RUN-mt-s" openvpn --config "$d/server.conf"
+	poll 10 listening "$B_RUN-mt-s" "$VPN_PORT" || die "openvpn server (per tunnel) did not start"
+	for ((i = 0; i <= EXTRA; i++)); do
+		cert=shoot
+		[ "$i" = 0 ] || cert=shoot-$i
+		sed -e "s/^remote .*/remote 203.0.113.$((4 * i + 1)) $VPN_PORT/" \
+			-e "s#$PKI/shoot\.#$PKI/$cert.#" "$d/client.conf" >"$d/client$i.conf"
+	done
+	spawn mt-ovpn-c0 "$B_RUN-mt-a0" openvpn --config "$d/client0.conf"
+	poll 15 ovpn_clients_are "$d/status" 1 || die "the first OpenVPN client did not connect"
+	sleep 1
+	r1=$(kib_rss "${B_PID[mt-ovpn-server]}")
+	for ((i = 1; i <= EXTRA; i++)); do
+		spawn "mt-ovpn-c$i" "$B_RUN-mt-a$i" openvpn --config "$d/client$i.conf"
+	done
+	poll 20 ovpn_clients_are "$d/status" $((1 + EXTRA)) ||
+		die "not all $((1 + EXTRA)) OpenVPN clients connected"
+	sleep 1
+	rn=$(kib_rss "${B_PID[mt-ovpn-server]}")
+	say "openvpn: server ${r1} KiB with 1 client, ${rn} KiB with $((1 + EXTRA))"
+	record openvpn rss_tunnel_server "$(calc div $((rn - r1)) "$EXTRA")"
+	for ((i = 0; i <= EXTRA; i++)); do stop "mt-ovpn-c$i"; done
+	stop mt-ovpn-server
 }
 
 # ---------------------------------------------------------------- main
