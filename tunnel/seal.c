@@ -165,7 +165,7 @@ int seal_put(struct seal *s, const uint8_t *in, size_t n, uint8_t *out)
 	uint8_t nonce[SEAL_IV_LEN];
 	int err;
 
-	if (!s->hd || n == 0 || n > SEAL_MAX_PLAIN)
+	if (!s->hd || !s->encrypt || n == 0 || n > SEAL_MAX_PLAIN)
 		return -EINVAL;
 	if ((err = seal__nonce(s, nonce)))
 		return err;
@@ -204,6 +204,8 @@ int seal_open(struct seal *s, const uint8_t *buf, size_t avail, uint8_t *out, si
 		return rec < 0 ? rec : 0;
 	if (!s->hd)
 		return -EBADMSG;
+	if (s->encrypt)
+		return -EINVAL;
 	if (seal__nonce(s, nonce))
 		return -EIO;
 	n = (size_t)rec - SEAL_HDR_LEN - SEAL_TAG_LEN;

@@ -86,7 +86,9 @@ void seal_free(struct seal *s);
 
 /* Seals in[0..n) (1 <= n <= SEAL_MAX_PLAIN) into out, which must hold
  * n + SEAL_HDR_LEN + SEAL_TAG_LEN bytes. Returns the record's length, or
- * a negative errno (then the direction is unusable: close the tunnel). */
+ * a negative errno (then the direction is unusable: close the tunnel);
+ * -EINVAL on a direction made for opening: one direction used both ways
+ * would put two records under one nonce. */
 int seal_put(struct seal *s, const uint8_t *in, size_t n, uint8_t *out);
 
 /* The length a record at buf[0..avail) takes on the wire: > 0 once its
@@ -99,8 +101,8 @@ int seal_record_len(const uint8_t *buf, size_t avail);
  * bytes; it may be buf + SEAL_HDR_LEN, in place, but no other part of
  * buf). Returns the bytes the record took (> 0) with *plain set, 0 if it
  * is not all in yet, -EMSGSIZE (see seal_record_len), -EBADMSG when it
- * fails authentication, or -EIO when the next generation's keys cannot
- * be had. */
+ * fails authentication, -EIO when the next generation's keys cannot be
+ * had, or -EINVAL on a direction made for sealing. */
 int seal_open(struct seal *s, const uint8_t *buf, size_t avail, uint8_t *out, size_t *plain);
 
 #endif

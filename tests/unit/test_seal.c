@@ -426,6 +426,27 @@ static void only_the_aeads_of_tls13_are_taken(void **state)
 	seal_free(&s);
 }
 
+/* A direction is made for one way: used the other way too, two records
+ * would share a nonce. */
+static void a_direction_seals_or_opens_never_both(void **state)
+{
+	struct exporter e1 = { 0 }, e2 = { 0 };
+	struct seal tx, rx;
+	size_t got = 0;
+	int n;
+
+	(void)state;
+	pair(&tx, &rx, NID_aes_256_gcm, &e1, &e2);
+	n = seal_put(&tx, plain, 100, rec);
+	assert_int_equal(seal_open(&tx, rec, (size_t)n, out, &got), -EINVAL);
+	assert_int_equal(seal_put(&rx, plain, 100, rec + n), -EINVAL);
+	assert_int_equal(tx.seq, 1);
+	assert_int_equal(rx.seq, 0);
+	assert_int_equal(seal_open(&rx, rec, (size_t)n, out, &got), n);
+	seal_free(&tx);
+	seal_free(&rx);
+}
+
 static void sealing_takes_1_to_64k_bytes(void **state)
 {
 	struct exporter e = { 0 };
@@ -466,6 +487,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(both_ends_take_new_keys_after_rekey_records),
 		cmocka_unit_test(only_the_aeads_of_tls13_are_taken),
 		cmocka_unit_test(an_aead_libgcrypt_refuses_in_fips_mode_is_refused_at_init),
+		cmocka_unit_test(a_direction_seals_or_opens_never_both),
 		cmocka_unit_test(sealing_takes_1_to_64k_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
