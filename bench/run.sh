@@ -223,6 +223,15 @@ mt_agent() {
 
 mt_up_is() { [ "$(tdl_tunnels_up "$1")" = "$2" ]; }	# SOCK N
 
+# settled_rss SECS WHAT PID CMD...: waits for CMD (at most SECS, else dies
+# with WHAT), gives the process 1 s to settle, prints its VmRSS in KiB.
+settled_rss() {
+	local secs=$1 what=$2 pid=$3; shift 3
+	poll "$secs" "$@" || die "$what"
+	sleep 1
+	kib_rss "$pid"
+}
+
 # mt_link NS DEV NEW_NS BASE: NEW_NS (a fresh namespace) hangs off NS by a
 # veth pair, DEV in NS with 203.0.113.(BASE+1)/30, up0 in NEW_NS with
 # .(BASE+2).
@@ -272,23 +281,18 @@ measure_tunnel_cost() {
 
 	mt_agent mt-a0 "$a0" shoot 203.0.113.1
 	poll 10 mt_up_is "$B_T/mt-server0.sock" 1 || die "the first agent's tunnel did not come up"
-	poll 5 mt_up_is "$B_T/mt-a0.sock" 1 || die "agent 0 does not report its tunnel"
-	sleep 1
-	r1=$(kib_rss "${B_PID[mt-server0]}")
+	r1=$(settled_rss 5 "agent 0 does not report its tunnel" "${B_PID[mt-server0]}" \
+		mt_up_is "$B_T/mt-a0.sock" 1)
 	a1=$(kib_rss "${B_PID[mt-a0]}")
 	for ((i = 1; i <= EXTRA; i++)); do
 		mt_agent "mt-a$i" "$B_RUN-mt-a$i" "shoot-$i" "203.0.113.$((4 * i + 1))"
 	done
-	poll 15 mt_up_is "$B_T/mt-server0.sock" $((1 + EXTRA)) ||
-		die "not all $((1 + EXTRA)) agents' tunnels came up"
-	sleep 1
-	rn=$(kib_rss "${B_PID[mt-server0]}")
+	rn=$(settled_rss 15 "not all $((1 + EXTRA)) agents' tunnels came up" \
+		"${B_PID[mt-server0]}" mt_up_is "$B_T/mt-server0.sock" $((1 + EXTRA)))
 	stop mt-a0
 	mt_agent mt-a0-ha "$a0" shoot 203.0.113.1 "${servers[@]}"
-	poll 15 mt_up_is "$B_T/mt-a0-ha.sock" $((1 + EXTRA)) ||
-		die "agent 0 did not bring up tunnels to all $((1 + EXTRA)) servers"
-	sleep 1
-	an=$(kib_rss "${B_PID[mt-a0-ha]}")
+	an=$(settled_rss 15 "agent 0 did not bring up tunnels to all $((1 + EXTRA)) servers" \
+		"${B_PID[mt-a0-ha]}" mt_up_is "$B_T/mt-a0-ha.sock" $((1 + EXTRA)))
 	say "tendril: server ${r1} KiB with 1 tunnel, ${rn} KiB with $((1 + EXTRA)); agent ${a1} KiB with 1, ${an} KiB with $((1 + EXTRA))"
 	record tendril rss_tunnel_server "$(calc div $((rn - r1)) "$EXTRA")"
 	record tendril rss_tunnel_shoot "$(calc div $((an - a1)) "$EXTRA")"
@@ -318,16 +322,13 @@ ovpn_tunnel_cost() {
 			-e "s#$PKI/shoot\.#$PKI/$cert.#" "$d/client.conf" >"$d/client$i.conf"
 	done
 	spawn mt-ovpn-c0 "$B_RUN-mt-a0" openvpn --config "$d/client0.conf"
-	poll 15 ovpn_clients_are "$d/status" 1 || die "the first OpenVPN client did not connect"
-	sleep 1
-	r1=$(kib_rss "${B_PID[mt-ovpn-server]}")
+	r1=$(settled_rss 15 "the first OpenVPN client did not connect" \
+		"${B_PID[mt-ovpn-server]}" ovpn_clients_are "$d/status" 1)
 	for ((i = 1; i <= EXTRA; i++)); do
 		spawn "mt-ovpn-c$i" "$B_RUN-mt-a$i" openvpn --config "$d/client$i.conf"
 	done
-	poll 20 ovpn_clients_are "$d/status" $((1 + EXTRA)) ||
-		die "not all $((1 + EXTRA)) OpenVPN clients connected"
-	sleep 1
-	rn=$(kib_rss "${B_PID[mt-ovpn-server]}")
+	rn=$(settled_rss 20 "not all $((1 + EXTRA)) OpenVPN clients connected" \
+		"${B_PID[mt-ovpn-server]}" ovpn_clients_are "$d/status" $((1 + EXTRA)))
 	say "openvpn: server ${r1} KiB with 1 client, ${rn} KiB with $((1 + EXTRA))"
 	record openvpn rss_tunnel_server "$(calc div $((rn - r1)) "$EXTRA")"
 	for ((i = 0; i <= EXTRA; i++)); do stop "mt-ovpn-c$i"; done
