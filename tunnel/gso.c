@@ -9,6 +9,11 @@ bool gso_plain(const struct virtio_net_hdr *vh)
 	       !(vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
 }
 
+bool gso_udp(const struct virtio_net_hdr *vh)
+{
+	return vh->gso_type == VIRTIO_NET_HDR_GSO_UDP_L4;
+}
+
 /* Ones' complement sum of p[0..n), added to sum (not folded). */
 static uint32_t gso__sum(const uint8_t *p, size_t n, uint32_t sum)
 {
@@ -44,21 +49,100 @@ static int gso__complete_csum(const struct virtio_net_hdr *vh, uint8_t *pkt, siz
 	return 0;
 }
 
-/* TCP checksum of the segment in seg (IP header at 0, TCP at l4). */
-static void gso__tcp_csum(uint8_t *seg, size_t l4, size_t len, bool v6)
+/* TCP or UDP checksum of the segment in seg (IP header at 0, transport
+ * header at l4, its checksum field at l4 + field). */
+static void gso__l4_csum(uint8_t *seg, size_t l4, size_t len, bool v6, uint8_t proto,
+			 size_t field)
 {
 	uint32_t sum = 0;
-	size_t tcplen = len - l4;
+	size_t l4len = len - l4;
+	uint16_t csum;
 
-	seg[l4 + 16] = seg[l4 + 17] = 0;
+	seg[l4 + field] = seg[l4 + field + 1] = 0;
 	if (v6) {
 		sum = gso__sum(seg + 8, 32, sum);	/* source and destination */
 	} else {
 		sum = gso__sum(seg + 12, 8, sum);
 	}
-	sum += 6 + (uint32_t)tcplen;	/* protocol and TCP length */
-	sum = gso__sum(seg + l4, tcplen, sum);
-	gso__put16(seg + l4 + 16, gso__fold(sum));
+	sum += proto + (uint32_t)l4len;	/* protocol and transport length */
+	sum = gso__sum(seg + l4, l4len, sum);
+	csum = gso__fold(sum);
+	/* In UDP 0 means "no checksum"; a computed 0 is sent as its other
+	 * ones' complement form (RFC 768). */
+	if (proto == 17 && csum == 0)
+		csum = 0xffff;
+	gso__put16(seg + l4 + field, csum);
+}
+
+/* Does the header at l4 follow the IP header, and is it the proto the
+ * IP header names? For IPv6 only checked when nothing comes between (the
+ * kernel's extension headers are taken as they are). Segmenting a packet
+ * as what it is not would rewrite bytes its real headers have elsewhere. */
+static bool gso__l4_ok(const uint8_t *pkt, size_t l4, bool v6, uint8_t proto)
+{
+	if (v6)
+		return l4 != 40 || pkt[6] == proto;
+	return pkt[9] == proto && l4 == (size_t)(pkt[0] & 15) * 4;
+}
+
+/* The first segment's IP ID, which the next segments count up from
+ * (IPv4; IPv6 has none). */
+static uint16_t gso__ip_id(const uint8_t *pkt, bool v6)
+{
+	return v6 ? 0 : (uint16_t)(pkt[4] << 8 | pkt[5]);
+}
+
+/* Copies the headers of pkt (hdrlen bytes) and n payload bytes from
+ * pkt + off into g, and sets the IP length (and for IPv4 the ID, the
+ * i-th after id, and the header checksum) for that segment. */
+static void gso__seg_ip(uint8_t *g, const uint8_t *pkt, size_t hdrlen, size_t off,
+			size_t n, bool v6, uint16_t id, size_t i, size_t l4)
+{
+	size_t seglen = hdrlen + n;
+
+	memcpy(g, pkt, hdrlen);
+	memcpy(g + hdrlen, pkt + off, n);
+	if (v6) {
+		gso__put16(g + 4, (uint16_t)(seglen - 40));
+	} else {
+		gso__put16(g + 2, (uint16_t)seglen);
+		gso__put16(g + 4, (uint16_t)(id + i));
+		g[10] = g[11] = 0;
+		gso__put16(g + 10, gso__fold(gso__sum(g, l4, 0)));
+	}
+}
+
+/* A UDP super-packet (USO): datagrams of gso_size payload bytes each,
+ * the last one shorter or equal, each with its own UDP length and
+ * checksum, as the kernel's UDP segmentation makes them. */
+static int gso__udp(const struct virtio_net_hdr *vh, const uint8_t *pkt, size_t len,
+		    uint8_t *scratch, size_t cap,
+		    int (*emit)(void *arg, const uint8_t *p, size_t n), void *arg)
+{
+	size_t l4 = vh->csum_start, hdrlen = l4 + 8, mss = vh->gso_size, off, i = 0;
+	bool v6;
+	uint16_t id;
+	int err;
+
+	if (len < 28 || (pkt[0] >> 4 != 4 && pkt[0] >> 4 != 6))
+		return -EINVAL;
+	v6 = pkt[0] >> 4 == 6;
+	if (l4 < (v6 ? 40u : 20u) || hdrlen > len || !gso__l4_ok(pkt, l4, v6, 17) ||
+	    mss == 0 || hdrlen + mss > cap)
+		return -EINVAL;
+	id = gso__ip_id(pkt, v6);
+	for (off = hdrlen; off < len || off == hdrlen; off += mss, i++) {
+		size_t n = len - off < mss ? len - off : mss;
+
+		gso__seg_ip(scratch, pkt, hdrlen, off, n, v6, id, i, l4);
+		gso__put16(scratch + l4 + 4, (uint16_t)(8 + n));
+		gso__l4_csum(scratch, l4, hdrlen + n, v6, 17, 6);
+		if ((err = emit(arg, scratch, hdrlen + n)))
+			return err;
+		if (n == 0)
+			break;
+	}
+	return 0;
 }
 
 int gso_segment(const struct virtio_net_hdr *vh, uint8_t *pkt, size_t len,
@@ -66,10 +150,10 @@ int gso_segment(const struct virtio_net_hdr *vh, uint8_t *pkt, size_t len,
 		int (*emit)(void *arg, const uint8_t *p, size_t n), void *arg)
 {
 	uint8_t type = vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
-	size_t l4, thl, hdrlen, mss, off;
+	size_t l4, thl, hdrlen, mss, off, i = 0;
 	bool v6;
 	uint32_t seq;
-	uint16_t id = 0;
+	uint16_t id;
 	int err;
 
 	if (type == VIRTIO_NET_HDR_GSO_NONE) {
@@ -77,12 +161,15 @@ int gso_segment(const struct virtio_net_hdr *vh, uint8_t *pkt, size_t len,
 			return err;
 		return emit(arg, pkt, len);
 	}
+	if (type == VIRTIO_NET_HDR_GSO_UDP_L4)
+		return gso__udp(vh, pkt, len, scratch, cap, emit, arg);
 	if (type != VIRTIO_NET_HDR_GSO_TCPV4 && type != VIRTIO_NET_HDR_GSO_TCPV6)
 		return -EOPNOTSUPP;
 	v6 = type == VIRTIO_NET_HDR_GSO_TCPV6;
 	/* For TCP the kernel always sets csum_start to the TCP header. */
 	l4 = vh->csum_start;
-	if (len < 40 || l4 < (v6 ? 40u : 20u) || l4 + 20 > len || (pkt[0] >> 4) != (v6 ? 6 : 4))
+	if (len < 40 || l4 < (v6 ? 40u : 20u) || l4 + 20 > len || (pkt[0] >> 4) != (v6 ? 6 : 4) ||
+	    !gso__l4_ok(pkt, l4, v6, 6))
 		return -EINVAL;
 	thl = (size_t)(pkt[l4 + 12] >> 4) * 4;
 	hdrlen = l4 + thl;
@@ -91,25 +178,15 @@ int gso_segment(const struct virtio_net_hdr *vh, uint8_t *pkt, size_t len,
 		return -EINVAL;
 	seq = (uint32_t)pkt[l4 + 4] << 24 | (uint32_t)pkt[l4 + 5] << 16 |
 	      (uint32_t)pkt[l4 + 6] << 8 | pkt[l4 + 7];
-	if (!v6)
-		id = (uint16_t)(pkt[4] << 8 | pkt[5]);
+	id = gso__ip_id(pkt, v6);
 
-	for (off = hdrlen; off < len || off == hdrlen; off += mss) {
+	for (off = hdrlen; off < len || off == hdrlen; off += mss, i++) {
 		size_t n = len - off < mss ? len - off : mss, seglen = hdrlen + n;
 		bool first = off == hdrlen, last = off + n >= len;
 		uint32_t s = seq + (uint32_t)(off - hdrlen);
 		uint8_t *g = scratch;
 
-		memcpy(g, pkt, hdrlen);
-		memcpy(g + hdrlen, pkt + off, n);
-		if (v6) {
-			gso__put16(g + 4, (uint16_t)(seglen - 40));
-		} else {
-			gso__put16(g + 2, (uint16_t)seglen);
-			gso__put16(g + 4, (uint16_t)(id + (off - hdrlen) / mss));
-			g[10] = g[11] = 0;
-			gso__put16(g + 10, gso__fold(gso__sum(g, l4, 0)));
-		}
+		gso__seg_ip(g, pkt, hdrlen, off, n, v6, id, i, l4);
 		g[l4 + 4] = (uint8_t)(s >> 24);
 		g[l4 + 5] = (uint8_t)(s >> 16);
 		g[l4 + 6] = (uint8_t)(s >> 8);
@@ -118,7 +195,7 @@ int gso_segment(const struct virtio_net_hdr *vh, uint8_t *pkt, size_t len,
 			g[l4 + 13] &= (uint8_t)~0x09;	/* FIN and PSH only on the last */
 		if (!first)
 			g[l4 + 13] &= (uint8_t)~0x80;	/* CWR only on the first */
-		gso__tcp_csum(g, l4, seglen, v6);
+		gso__l4_csum(g, l4, seglen, v6, 6, 16);
 		if ((err = emit(arg, g, seglen)))
 			return err;
 		if (n == 0)

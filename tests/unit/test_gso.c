@@ -106,6 +106,104 @@ static size_t build(bool v6, size_t payload, uint8_t flags, struct virtio_net_hd
 	return len;
 }
 
+/* A UDP super-packet as the kernel hands over what a sender wrote at once
+ * with UDP_SEGMENT: one IP and UDP header, payload bytes 0, 1, 2, ...,
+ * datagrams of mss bytes. */
+static size_t build_udp(bool v6, size_t payload, uint16_t mss, struct virtio_net_hdr *vh)
+{
+	size_t l4 = v6 ? 40 : 20, len = build(v6, 0, 0, vh) - 20 + 8 + payload;
+
+	if (v6) {
+		pkt[4] = (uint8_t)((len - 40) >> 8), pkt[5] = (uint8_t)(len - 40);
+		pkt[6] = 17;
+	} else {
+		pkt[2] = (uint8_t)(len >> 8), pkt[3] = (uint8_t)len;
+		pkt[9] = 17;
+	}
+	pkt[l4 + 4] = (uint8_t)((len - l4) >> 8), pkt[l4 + 5] = (uint8_t)(len - l4);
+	pkt[l4 + 6] = 0x12, pkt[l4 + 7] = 0x34;	/* a partial sum: rewritten */
+	for (size_t i = 0; i < payload; i++)
+		pkt[l4 + 8 + i] = (uint8_t)i;
+	vh->gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
+	vh->hdr_len = (uint16_t)(l4 + 8);
+	vh->gso_size = mss;
+	vh->csum_offset = 6;
+	return len;
+}
+
+/* A valid UDP checksum, too, sums with the pseudo header to 0xffff. */
+static void assert_udp_csum_ok(const uint8_t *p, size_t len, bool v6)
+{
+	size_t l4 = v6 ? 40 : 20;
+	uint32_t s = v6 ? sum16(p + 8, 32, 0) : sum16(p + 12, 8, 0);
+
+	assert_int_not_equal(p[l4 + 6] << 8 | p[l4 + 7], 0);	/* 0 is "none" */
+	s += 17 + (uint32_t)(len - l4);
+	assert_int_equal(sum16(p + l4, len - l4, s), 0xffff);
+}
+
+static void a_udp_super_packet_becomes_its_datagrams(void **state)
+{
+	static const struct { bool v6; size_t payload; uint16_t mss; size_t want; } cases[] = {
+		{ false, 5000, 1000, 5 }, { false, 5001, 1000, 6 }, { false, 999, 1000, 1 },
+		{ false, 0, 1000, 1 }, { false, 60000, 1472, 41 },
+		{ true, 5000, 1000, 5 }, { true, 2500, 1200, 3 }, { true, 1, 1000, 1 },
+	};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		struct virtio_net_hdr vh;
+		size_t len = build_udp(cases[i].v6, cases[i].payload, cases[i].mss, &vh);
+		size_t l4 = cases[i].v6 ? 40 : 20, got = 0;
+
+		nsegs = 0;
+		assert_int_equal(gso_segment(&vh, pkt, len, scratch, sizeof(scratch), collect, NULL), 0);
+		assert_int_equal(nsegs, cases[i].want);
+		for (size_t k = 0; k < nsegs; k++) {
+			struct pkt_info pi;
+			size_t n = seglen[k] - l4 - 8;
+
+			/* Each datagram parses with its own IP and UDP length... */
+			assert_int_equal(pkt_parse(segs[k], seglen[k], &pi), 0);
+			assert_int_equal(pi.len, seglen[k]);
+			assert_int_equal(pi.proto, 17);
+			assert_int_equal(segs[k][l4 + 4] << 8 | segs[k][l4 + 5], 8 + n);
+			/* ...is mss long but for the last, carries the next bytes... */
+			assert_true(k + 1 == nsegs ? n <= cases[i].mss : n == cases[i].mss);
+			for (size_t b = 0; b < n; b++)
+				assert_int_equal(segs[k][l4 + 8 + b], (uint8_t)(got + b));
+			got += n;
+			/* ...and has valid checksums and an ID of its own. */
+			assert_udp_csum_ok(segs[k], seglen[k], cases[i].v6);
+			if (!cases[i].v6) {
+				assert_int_equal(sum16(segs[k], 20, 0), 0xffff);
+				assert_int_equal(segs[k][4] << 8 | segs[k][5], 0x1234 + k);
+			}
+		}
+		assert_int_equal(got, cases[i].payload);
+	}
+}
+
+static void a_udp_checksum_of_zero_is_sent_as_ffff(void **state)
+{
+	struct virtio_net_hdr vh;
+	size_t len = build_udp(false, 100, 1000, &vh), l4 = 20;
+	uint32_t s;
+
+	/* Two payload bytes chosen so that the sum is 0xffff: its
+	 * complement, the checksum, would be 0, which UDP reads as none. */
+	pkt[len - 2] = pkt[len - 1] = 0;
+	s = sum16(pkt + 12, 8, 17 + (uint32_t)(len - l4));
+	s = sum16(pkt + l4, 6, s);	/* the header without its checksum */
+	s = sum16(pkt + l4 + 8, len - l4 - 8, s);
+	pkt[len - 2] = (uint8_t)((0xffff - s) >> 8);
+	pkt[len - 1] = (uint8_t)(0xffff - s);
+	nsegs = 0;
+	assert_int_equal(gso_segment(&vh, pkt, len, scratch, sizeof(scratch), collect, NULL), 0);
+	assert_int_equal(nsegs, 1);
+	assert_int_equal(segs[0][l4 + 6] << 8 | segs[0][l4 + 7], 0xffff);
+	assert_udp_csum_ok(segs[0], seglen[0], false);
+}
+
 static void a_super_segment_becomes_mss_sized_valid_segments(void **state)
 {
 	static const struct { bool v6; size_t payload; size_t want; } cases[] = {
@@ -170,6 +268,10 @@ static void plain_headers_are_recognised(void **state)
 	vh.flags = 0;
 	vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
 	assert_false(gso_plain(&vh));
+	assert_false(gso_udp(&vh));
+	vh.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
+	assert_false(gso_plain(&vh));
+	assert_true(gso_udp(&vh));
 }
 
 static void headers_that_do_not_add_up_are_refused(void **state)
@@ -192,6 +294,36 @@ static void headers_that_do_not_add_up_are_refused(void **state)
 	assert_int_equal(gso_segment(&bad, pkt, len, scratch, sizeof(scratch), collect, NULL), -EINVAL);
 	/* A scratch buffer too small for one segment. */
 	assert_int_equal(gso_segment(&vh, pkt, len, scratch, 500, collect, NULL), -EINVAL);
+	/* A TCP type on what the IP header says is UDP. */
+	pkt[9] = 17;
+	assert_int_equal(gso_segment(&vh, pkt, len, scratch, sizeof(scratch), collect, NULL), -EINVAL);
+}
+
+static void udp_headers_that_do_not_add_up_are_refused(void **state)
+{
+	static const struct { const char *what; size_t len_less; int field; int value; } cases[] = {
+		{ "no datagram size", 0, 'm', 0 },
+		{ "the UDP header not behind the IP header", 0, 's', 24 },
+		{ "the UDP header beyond the end", 0, 's', 60000 },
+		{ "an IPv4 packet that is TCP", 0, 'p', 6 },
+		{ "an IP version that is neither", 0, 'v', 0x55 },
+		{ "shorter than its headers", 5010, 0, 0 },
+	};
+	nsegs = 0;
+	for (size_t i = 0; i < N(cases); i++) {
+		struct virtio_net_hdr vh;
+		size_t len = build_udp(false, 5000, 1000, &vh);
+
+		switch (cases[i].field) {
+		case 'm': vh.gso_size = (uint16_t)cases[i].value; break;
+		case 's': vh.csum_start = (uint16_t)cases[i].value; break;
+		case 'p': pkt[9] = (uint8_t)cases[i].value; break;
+		case 'v': pkt[0] = (uint8_t)cases[i].value; break;
+		}
+		assert_int_equal(gso_segment(&vh, pkt, len - cases[i].len_less, scratch,
+					     sizeof(scratch), collect, NULL), -EINVAL);
+	}
+	assert_int_equal(nsegs, 0);
 }
 
 static int stop_after_two(void *arg, const uint8_t *p, size_t n)
@@ -213,9 +345,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_super_segment_becomes_mss_sized_valid_segments),
+		cmocka_unit_test(a_udp_super_packet_becomes_its_datagrams),
+		cmocka_unit_test(a_udp_checksum_of_zero_is_sent_as_ffff),
 		cmocka_unit_test(a_packet_needing_only_its_checksum_gets_it_in_place),
 		cmocka_unit_test(plain_headers_are_recognised),
 		cmocka_unit_test(headers_that_do_not_add_up_are_refused),
+		cmocka_unit_test(udp_headers_that_do_not_add_up_are_refused),
 		cmocka_unit_test(an_error_from_emit_stops_the_segmentation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
