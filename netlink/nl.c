@@ -22,6 +22,13 @@
 #include "netlink/nl.h"
 #include "netlink/internal.h"
 
+/* Linux 6.2's UDP segmentation offload for TUN; the build's headers may
+ * be older than the kernel it runs on. */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+
 enum {
 	/* The kernel sizes dump messages after the largest read it has seen,
 	 * up to 32 KiB, and truncates what a smaller buffer cannot hold. */
@@ -432,9 +439,9 @@ static int tun_attach(int fd, const char *name, bool vnet, struct ifreq *ifr)
 	return ioctl(fd, TUNSETIFF, ifr) < 0 ? -errno : 0;
 }
 
-int tun_open(struct nl *nl, const char *name, unsigned flags, int *fd, int *ifindex)
+int tun_open(struct nl *nl, const char *name, unsigned *flags, int *fd, int *ifindex)
 {
-	bool vnet = flags & TUN_OFFLOAD;
+	bool vnet = *flags & TUN_OFFLOAD;
 	struct nl_link l;
 	struct ifreq ifr;
 	int tfd, err;
@@ -486,10 +493,22 @@ int tun_open(struct nl *nl, const char *name, unsigned flags, int *fd, int *ifin
 		 * with the number of packets. */
 		int hdrsz = TUN_VNET_HDR_LEN;
 		unsigned off = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
-		if (ioctl(tfd, TUNSETVNETHDRSZ, &hdrsz) < 0 || ioctl(tfd, TUNSETOFFLOAD, off) < 0) {
+		if (ioctl(tfd, TUNSETVNETHDRSZ, &hdrsz) < 0) {
 			err = nl__fail(-errno, "enabling offloads on TUN device %s", name);
 			goto close;
 		}
+		/* UDP super-packets as well where the kernel has them (6.2);
+		 * an older one refuses the unknown bits with EINVAL. */
+		if (!(*flags & TUN_USO) ||
+		    ioctl(tfd, TUNSETOFFLOAD, off | TUN_F_USO4 | TUN_F_USO6) < 0) {
+			*flags &= ~(unsigned)TUN_USO;
+			if (ioctl(tfd, TUNSETOFFLOAD, off) < 0) {
+				err = nl__fail(-errno, "enabling offloads on TUN device %s", name);
+				goto close;
+			}
+		}
+	} else {
+		*flags &= ~(unsigned)TUN_USO;
 	}
 	err = nl_link_index(nl, ifr.ifr_name, ifindex);
 	if (err < 0)

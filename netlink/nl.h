@@ -29,9 +29,14 @@ void nl_close(struct nl *nl);
  *
  * With TUN_OFFLOAD every read and write starts with a virtio-net header of
  * TUN_VNET_HDR_LEN bytes, and the device takes and gives TCP segments of
- * up to 64 KB with partial checksums (TSO4/TSO6, CSUM). */
-enum { TUN_OFFLOAD = 1U << 0, TUN_VNET_HDR_LEN = 10 };
-int tun_open(struct nl *nl, const char *name, unsigned flags, int *fd, int *ifindex);
+ * up to 64 KB with partial checksums (TSO4/TSO6, CSUM). TUN_USO (with
+ * TUN_OFFLOAD) asks for UDP super-packets too (USO4/USO6: what a sender
+ * with UDP_SEGMENT writes, up to 64 KB of equal datagrams); a kernel
+ * before 6.2 has none, and then tun_open() clears TUN_USO in *flags and
+ * opens the device with the rest. *flags is what was asked for in, what
+ * the device has out. */
+enum { TUN_OFFLOAD = 1U << 0, TUN_USO = 1U << 1, TUN_VNET_HDR_LEN = 10 };
+int tun_open(struct nl *nl, const char *name, unsigned *flags, int *fd, int *ifindex);
 
 int nl_link_index(struct nl *nl, const char *name, int *ifindex);
 /* Sets the MTU (if mtu != 0) and brings the link up. */

@@ -349,6 +349,15 @@ const char *conn_channel(const struct conn *c)
 	return c->seal_tx ? "sealed" : c->ktls ? "ktls" : "tls";
 }
 
+const char *conn_offload(const struct conn *c)
+{
+	uint32_t caps = conn_caps(c);
+
+	if (!(caps & CAP_GSO))
+		return "none";
+	return caps & CAP_USO ? "tso+uso" : "tso";
+}
+
 size_t conn_tx_queued(const struct conn *c)
 {
 	return c->tx_len - c->tx_off;

@@ -223,6 +223,11 @@ static inline uint32_t conn_caps(const struct conn *c) { return c->welcome.caps;
  * records the kernel encrypts) or "tls" (OpenSSL's TLS records; also
  * every tunnel before it is up). */
 const char *conn_channel(const struct conn *c);
+/* What crosses the tunnel whole, as both sides' TUN devices offer it:
+ * "tso+uso" (TCP segments and UDP super-packets), "tso" (TCP segments;
+ * UDP ones are cut by the sender) or "none" (every packet MTU-sized;
+ * also every tunnel before it is up). */
+const char *conn_offload(const struct conn *c);
 /* Hands queued bytes to TLS; call after a batch of commits. */
 void conn_flush(struct conn *c);
 /* Bytes queued and not yet handed to TLS. */

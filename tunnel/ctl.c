@@ -243,7 +243,7 @@ void ctl_show_errors(struct ctl_out *o, void *owner)
 static const char *const ctl__tunnel_cols[] = {
 	"id", "peer", "remote", "tunnel_addr", "state", "up_since_s", "rx_bytes",
 	"tx_bytes", "rx_packets", "tx_packets", "drops", "rtt_us", "reconnects", "queue_bytes",
-	"channel",
+	"channel", "offload",
 };
 
 void ctl_tunnels_begin(struct ctl_out *o)
@@ -274,6 +274,7 @@ void ctl_tunnel_row(struct ctl_out *o, const struct conn *c, const char *tunnel_
 	ctl_cell_u64(o, *col++, reconnects);
 	ctl_cell_u64(o, *col++, conn_queued_bytes(c));
 	ctl_cell_str(o, *col++, conn_channel(c));
+	ctl_cell_str(o, *col++, conn_offload(c));
 	ctl_row_end(o);
 }
 

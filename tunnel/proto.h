@@ -45,8 +45,9 @@ enum frame_type {
 	FRAME_PONG = 5,		/* the PING payload echoed */
 	FRAME_CLOSE = 6,	/* u16 code, then a UTF-8 reason */
 	/* A virtio-net header (GSO_HDR_LEN bytes) and the packet it describes:
-	 * a TCP segment of up to 64 KB or a packet with its checksum left to
-	 * do. Sent only to a peer that announced CAP_GSO. */
+	 * a TCP segment of up to 64 KB, a UDP super-packet (CAP_USO) or a
+	 * packet with its checksum left to do. Sent only to a peer that
+	 * announced CAP_GSO. */
 	FRAME_DATA_GSO = 7,
 	FRAME__LAST = FRAME_DATA_GSO,
 };
@@ -62,7 +63,12 @@ enum proto_caps {
 	 * (tunnel/seal.h) keyed from the TLS exporter, not in TLS records.
 	 * Not offered by a side whose kernel does the TLS (--ktls on). */
 	CAP_SEAL = 1U << 3,
-	CAP_ALL = CAP_IPV4 | CAP_IPV6 | CAP_GSO | CAP_SEAL,
+	/* With CAP_GSO: its TUN device takes UDP super-packets too (USO,
+	 * Linux 6.2), so DATA_GSO may carry one (VIRTIO_NET_HDR_GSO_UDP_L4):
+	 * up to 64 KB of datagrams of one size that a sender wrote at once
+	 * with UDP_SEGMENT. */
+	CAP_USO = 1U << 4,
+	CAP_ALL = CAP_IPV4 | CAP_IPV6 | CAP_GSO | CAP_SEAL | CAP_USO,
 };
 
 enum close_code {

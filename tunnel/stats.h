@@ -20,6 +20,9 @@
 	X(handshakes_failed, COUNTER, "tunnel handshakes that failed (any reason)") \
 	X(ktls_tunnels, COUNTER, "tunnels whose records the kernel encrypts (--ktls on, where offered)") \
 	X(sealed_tunnels, COUNTER, "tunnels whose frames travel in sealed records (both sides with --seal on)") \
+	X(gso_sent_whole, COUNTER, "super-packets (TCP segments of up to 64 KB, UDP with USO) sent across a tunnel whole") \
+	X(gso_segmented_tx, COUNTER, "super-packets cut into packets here for a peer without that offload") \
+	X(gso_segmented_rx, COUNTER, "super-packets from a peer cut into packets here for a TUN device without that offload") \
 	X(tcp_mss_clamped, COUNTER, "SYNs whose MSS was lowered so that the answering segments fit one sealed record") \
 	X(buffer_trims, COUNTER, "times a tunnel idle after traffic gave its buffers' memory back to the kernel") \
 	X(reconnects, COUNTER, "tunnels re-established after a loss (agent)") \

@@ -35,13 +35,14 @@ static void tunio__set_reading(struct tunio *t, bool on)
 		uv_poll_stop(&t->poll);
 }
 
-int tunio_start(struct tunio *t, uv_loop_t *loop, int fd, bool vnet,
+int tunio_start(struct tunio *t, uv_loop_t *loop, int fd, bool vnet, bool uso,
 		tunio_route_fn route, void *owner)
 {
 	int err;
 
 	t->fd = fd;
 	t->vnet = vnet;
+	t->uso = vnet && uso;
 	t->route = route;
 	t->owner = owner;
 	t->held_for = NULL;
@@ -116,6 +117,11 @@ static void tunio__hold(struct tunio *t, const uint8_t *p, size_t n)
 		uv_timer_start(&t->wait_timer, tunio__wait_expire, TUNIO_HOLD_MS, 0);
 }
 
+const char *tunio_offload(const struct tunio *t)
+{
+	return !t->vnet ? "off" : t->uso ? "tso+uso" : "tso";
+}
+
 void tunio_stop(struct tunio *t)
 {
 	if (!t->started)
@@ -135,6 +141,22 @@ static int tunio__emit_data(void *arg, const uint8_t *p, size_t n)
 	return conn_send_data(arg, p, n);
 }
 
+/* Does c's peer take the super-packet vh describes whole? */
+static bool tunio__whole(const struct conn *c, const struct virtio_net_hdr *vh)
+{
+	uint32_t caps = conn_caps(c);
+
+	return (caps & CAP_GSO) && (!gso_udp(vh) || (caps & CAP_USO));
+}
+
+/* Counts a packet that went whole: a super-packet, not one that only
+ * left its checksum to do. */
+static void tunio__count_whole(const struct virtio_net_hdr *vh)
+{
+	if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		stats_inc(STAT_gso_sent_whole, 1);
+}
+
 /* Queues the packet buf[0..n) (as read: t->buf or a held one) on c.
  * Returns 0, or -ENOBUFS if c cannot take all of it now (nothing is
  * queued then). */
@@ -143,13 +165,17 @@ static int tunio__queue(struct tunio *t, struct conn *c, uint8_t *buf, size_t n)
 	const struct virtio_net_hdr *vh = (const void *)buf;
 	uint8_t *pkt = buf + GSO_HDR_LEN;
 	size_t len = n - GSO_HDR_LEN, segs;
+	int err;
 
 	if (!t->vnet)
 		return conn_send_data(c, buf, n);
 	if (gso_plain(vh))
 		return conn_send_data(c, pkt, len);
-	if (conn_caps(c) & CAP_GSO)
-		return conn_send_frame(c, FRAME_DATA_GSO, buf, n);
+	if (tunio__whole(c, vh)) {
+		if (!(err = conn_send_frame(c, FRAME_DATA_GSO, buf, n)))
+			tunio__count_whole(vh);
+		return err;
+	}
 	/* The peer takes plain packets only: cut here, if the whole of it
 	 * fits (each segment repeats the headers, at most 120 bytes). */
 	segs = vh->gso_size ? len / vh->gso_size + 1 : 1;
@@ -159,6 +185,8 @@ static int tunio__queue(struct tunio *t, struct conn *c, uint8_t *buf, size_t n)
 		stats_drop(DROP_bad_packet);
 		return 0;
 	}
+	if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		stats_inc(STAT_gso_segmented_tx, 1);
 	return 0;
 }
 
@@ -203,10 +231,18 @@ static void tunio__readable(uv_poll_t *h, int status, int events)
 		last = c;
 		t->guess = c;
 		if (direct && c == g) {
-			conn_tx_commit(c, FRAME_DATA_GSO, (size_t)n);
-			continue;
+			struct virtio_net_hdr vh;	/* the queue has no alignment */
+
+			memcpy(&vh, p, sizeof(vh));
+			if (tunio__whole(c, &vh)) {
+				conn_tx_commit(c, FRAME_DATA_GSO, (size_t)n);
+				tunio__count_whole(&vh);
+				continue;
+			}
 		}
-		if (direct)	/* guessed wrong: the reservation is dropped */
+		/* Guessed wrong, or a UDP super-packet for a peer without
+		 * CAP_USO: the reservation is dropped. */
+		if (direct)
 			memcpy(t->buf, direct, (size_t)n);
 		if (tunio__queue(t, c, t->buf, (size_t)n)) {
 			t->held_for = c;
@@ -319,11 +355,13 @@ int tunio_write(struct tunio *t, struct conn *c, const struct virtio_net_hdr *vh
 	tunio__fit_mss(c, vh, pkt, pi);
 	if (!vh || gso_plain(vh))
 		return tunio__write_plain(t, pkt, len);
-	if (!t->vnet) {
-		/* A device without offloads: do the NIC's work here. */
+	if (!t->vnet || (gso_udp(vh) && !t->uso)) {
+		/* A device without that offload: do the NIC's work here. */
 		int err = gso_segment(vh, pkt, len, t->seg, sizeof(t->seg), tunio__write_plain, t);
 		if (err == -EINVAL || err == -EOPNOTSUPP)
 			stats_drop(DROP_bad_packet);
+		else if (!err && vh->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+			stats_inc(STAT_gso_segmented_rx, 1);
 		return err;
 	}
 	/* The kernel checks the header and segments or checksums as the

@@ -9,9 +9,12 @@
  * the kernel's TUN queue instead of dropping in user space.
  *
  * Offloads: with a vnet device (TUN_OFFLOAD) every read starts with a
- * virtio-net header, and a TCP segment may be up to 64 KB. It crosses the
- * tunnel whole (FRAME_DATA_GSO) to a peer that has CAP_GSO; for one that
- * has not, it is segmented and checksummed here (tunnel/gso.h).
+ * virtio-net header, and a TCP segment may be up to 64 KB; with USO too
+ * (TUN_USO) a UDP super-packet as well. Either crosses the tunnel whole
+ * (FRAME_DATA_GSO) to a peer that takes it (CAP_GSO, and CAP_USO for
+ * UDP); for one that does not, it is segmented and checksummed here
+ * (tunnel/gso.h), as is one that comes whole from a peer for a device
+ * that lacks that offload.
  *
  * Holding: a route hook may answer TUNIO_HOLD for a packet no tunnel can
  * take yet but one soon may (the server while no agent is up: one may be
@@ -63,6 +66,7 @@ struct tunio {
 	uv_poll_t poll;
 	int fd;
 	bool vnet;		/* the device has offloads: headers on every packet */
+	bool uso;		/* ... and takes UDP super-packets (TUN_USO) */
 	bool reading;
 	bool started;
 	tunio_route_fn route;
@@ -80,8 +84,11 @@ struct tunio {
 	uint8_t seg[FRAME_MAX_PAYLOAD];	/* one segment cut in user space */
 };
 
-int tunio_start(struct tunio *t, uv_loop_t *loop, int fd, bool vnet,
+int tunio_start(struct tunio *t, uv_loop_t *loop, int fd, bool vnet, bool uso,
 		tunio_route_fn route, void *owner);
+/* What the TUN device takes and gives whole, for `show info`: "tso+uso",
+ * "tso" (a kernel before 6.2: UDP comes MTU-sized) or "off". */
+const char *tunio_offload(const struct tunio *t);
 /* Closes the handles and drops held packets (the fd stays with its
  * owner); nothing if tunio_start() did not succeed. */
 void tunio_stop(struct tunio *t);

@@ -48,6 +48,7 @@ struct server {
 	struct daemon_tls tls;
 	struct nl *nl;
 	int tun_fd, tun_ifindex;
+	unsigned tun_flags;	/* TUN_OFFLOAD, TUN_USO: what the device has */
 	struct tunio tun;
 	struct ctl ctl, ctl_ro;
 	struct http_server http;
@@ -441,7 +442,7 @@ static int server__netdev(struct server *s)
 
 	own.addr[15] |= 1;
 	if ((err = nl_open(&s->nl)) ||
-	    (err = tun_open(s->nl, s->cfg.dev, s->cfg.offload ? TUN_OFFLOAD : 0, &s->tun_fd, &s->tun_ifindex)) ||
+	    (err = tun_open(s->nl, s->cfg.dev, &s->tun_flags, &s->tun_fd, &s->tun_ifindex)) ||
 	    (err = nl_link_up(s->nl, s->tun_ifindex, s->cfg.mtu)) ||
 	    (err = nl_addr_add(s->nl, s->tun_ifindex, &own)) ||
 	    (err = daemon_rp_filter_off(&s->sysctls, s->cfg.dev)))
@@ -514,6 +515,7 @@ static void server__info(struct ctl_out *o, void *owner)
 	ctl_kv_u64(o, "connections", s->nconns);
 	ctl_kv_str(o, "listen", s->cfg.listen);
 	ctl_kv_str(o, "dev", s->cfg.dev);
+	ctl_kv_str(o, "offload", tunio_offload(&s->tun));
 	ctl_kv_str(o, "shoot_networks", nets);
 	ctl_kv_str(o, "proxy_listen", s->cfg.proxy_listen);
 	ctl_kv_u64(o, "proxy_connections", s->proxy.nconns);
@@ -797,9 +799,13 @@ int main(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	s->tun_flags = s->cfg.offload ? TUN_OFFLOAD | TUN_USO : 0;
 	if (server__netdev(s))
 		goto out;
-	tunio_start(&s->tun, s->loop, s->tun_fd, s->cfg.offload, server__route, s);
+	if (s->tun_flags & TUN_USO)
+		s->params.caps |= CAP_USO;
+	tunio_start(&s->tun, s->loop, s->tun_fd, s->cfg.offload, s->tun_flags & TUN_USO,
+		    server__route, s);
 	daemon_signals_start(&s->sig, s->loop, server__stop, server__reload, s);
 	daemon_tls_watch(&s->tls, s->loop, server__reload, s);
 	{

@@ -78,6 +78,7 @@ struct shoot {
 	struct daemon_tls tls;
 	struct nl *nl;
 	int tun_fd, tun_ifindex;
+	unsigned tun_flags;	/* TUN_OFFLOAD, TUN_USO: what the device has */
 	struct tunio tun;
 	struct ctl ctl, ctl_ro;
 	struct http_server http;
@@ -365,7 +366,7 @@ static int shoot__netdev(struct shoot *s)
 	int err;
 
 	if ((err = nl_open(&s->nl)) ||
-	    (err = tun_open(s->nl, s->cfg.dev, s->cfg.offload ? TUN_OFFLOAD : 0, &s->tun_fd, &s->tun_ifindex)) ||
+	    (err = tun_open(s->nl, s->cfg.dev, &s->tun_flags, &s->tun_fd, &s->tun_ifindex)) ||
 	    (err = nl_link_up(s->nl, s->tun_ifindex, s->cfg.mtu)))
 		goto fail;
 	if (s->cfg.egress_dev)
@@ -433,6 +434,7 @@ static void shoot__info(struct ctl_out *o, void *owner)
 	ctl_kv_u64(o, "tunnels_up", shoot__tunnels_up(s));
 	ctl_kv_u64(o, "servers", s->nlinks);
 	ctl_kv_str(o, "dev", s->cfg.dev);
+	ctl_kv_str(o, "offload", tunio_offload(&s->tun));
 	ctl_kv_str(o, "egress_dev", s->egress[0] ? s->egress : "any");
 	ctl_kv_end(o);
 }
@@ -600,9 +602,13 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	s->tun_flags = s->cfg.offload ? TUN_OFFLOAD | TUN_USO : 0;
 	if (shoot__netdev(s))
 		goto out;
-	tunio_start(&s->tun, s->loop, s->tun_fd, s->cfg.offload, shoot__route, s);
+	if (s->tun_flags & TUN_USO)
+		s->params.hello.caps |= CAP_USO;
+	tunio_start(&s->tun, s->loop, s->tun_fd, s->cfg.offload, s->tun_flags & TUN_USO,
+		    shoot__route, s);
 	daemon_signals_start(&s->sig, s->loop, shoot__stop, shoot__reload, s);
 	daemon_tls_watch(&s->tls, s->loop, shoot__reload, s);
 	{

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Offloads negotiated per tunnel: vpn-server keeps its TUN offloads, the
 # agent runs with --offload off (an old peer, or a kernel without them).
-# The server's kernel still hands it 64 KB TCP segments; the server must
-# cut and checksum them in user space for this peer, and the agent's plain
-# packets must get through too: transfers in both directions, over IPv4 and
-# IPv6, arrive intact.
+# The server's kernel still hands it 64 KB TCP segments (and, with USO,
+# UDP super-packets); the server must cut and checksum them in user space
+# for this peer, and the agent's plain packets must get through too:
+# transfers in both directions, over IPv4 and IPv6, arrive intact, and so
+# does every datagram a seed application writes at once with UDP_SEGMENT.
 #
 #    seed ns                     agent ns                    node ns                      pod ns
 #  +----------------------+    +----------------------+    +-----------------------+    +--------------------+
@@ -43,4 +44,18 @@ spawn source "$NS_POD" socat -u "FILE:$E2E_T/data.bin" "TCP4-LISTEN:5002,bind=$P
 wait_for 5 "the pod's TCP source" listening "$NS_POD" 5002
 got=$(timeout 60 ip netns exec "$NS_SEED" socat -u "TCP4:$POD4:5002,connect-timeout=5" STDOUT | sha256sum | cut -d' ' -f1)
 assert_eq "$got" "$want" "SHA-256 of the 30 MB received by the seed"
+assert_eq "$(table_col server "show tunnels" offload)" none "the tunnel's offload"
+stat_moved server gso_segmented_tx 0
+
+step "UDP: 40 datagrams of 1000 bytes at once, 5 times, seed -> pod and back"
+spawn gsoecho "$NS_POD" "$PY" "$E2E_DIR/udpgso.py" echo "$POD4" 7008
+cut=$(stat_value server gso_segmented_tx)
+out=$(timeout 30 ip netns exec "$NS_SEED" "$PY" "$E2E_DIR/udpgso.py" send "$POD4" 7008 \
+	--size 1000 --count 40 --rounds 5) || fail "UDP super-packets: $out"
+assert_eq "$out" "echoed 200/200" "UDP super-packets"
+if [ "$(info server offload)" = "tso+uso" ]; then
+	# The seed's kernel handed them over whole: cut for this peer.
+	stat_moved server gso_segmented_tx "$cut" 5
+fi
+assert_eq "$(stat_value server gso_sent_whole)" 0 "vpn-server: super-packets sent whole to a peer without offloads"
 pass

@@ -345,7 +345,7 @@ static void the_shared_tunnel_table_matches_its_golden_files(void **state)
 
 		for (char *c = line; *c; c++)
 			tabs += *c == '\t';
-		assert_int_equal(tabs, 14);
+		assert_int_equal(tabs, 15);
 	}
 	assert_int_equal(row, 3);
 	free(copy);
@@ -369,7 +369,7 @@ static void json_flag_gives_one_valid_document(void **state)
 		{ "show stat json", "\"handshakes_ok\":" },
 		{ "show stat json", "\"dropped_no_route\":" },
 		{ "show tunnels json", "{\"tunnels\":[{\"id\":7,\"peer\":\"vpn-shoot-0\"" },
-		{ "show tunnels json", "\"reconnects\":3,\"queue_bytes\":0,\"channel\":\"tls\"}" },
+		{ "show tunnels json", "\"reconnects\":3,\"queue_bytes\":0,\"channel\":\"tls\",\"offload\":\"none\"}" },
 	};
 
 	for (size_t i = 0; i < N(rows); i++) {

@@ -122,7 +122,7 @@ static void test_tun_mtu_up(void **state)
 	char *out;
 
 	NEED_NETNS();
-	assert_int_equal(tun_open(nl, "tdtun0", 0, &fd, &ifindex), 0);
+	assert_int_equal(tun_open(nl, "tdtun0", &(unsigned){ 0 }, &fd, &ifindex), 0);
 	assert_true(fd >= 0);
 	assert_true(ifindex > 0);
 	assert_int_equal(nl_link_index(nl, "tdtun0", &idx2), 0);
@@ -164,7 +164,7 @@ static void test_tun_takeover_stale(void **state)
 	assert_non_null(strstr(out, "persist on"));
 	free(out);
 
-	assert_int_equal(tun_open(nl, "tdstale0", 0, &fd, &ifindex), 0);
+	assert_int_equal(tun_open(nl, "tdstale0", &(unsigned){ 0 }, &fd, &ifindex), 0);
 	out = run(NULL, "ip -d link show dev tdstale0");
 	assert_non_null(strstr(out, "persist off"));
 	free(out);
@@ -184,7 +184,7 @@ static void test_tun_takeover_tap(void **state)
 	 * it is recreated. */
 	free(run(&st, "ip tuntap add mode tap dev tdstale1"));
 	assert_int_equal(st, 0);
-	assert_int_equal(tun_open(nl, "tdstale1", 0, &fd, &ifindex), 0);
+	assert_int_equal(tun_open(nl, "tdstale1", &(unsigned){ 0 }, &fd, &ifindex), 0);
 	out = run(NULL, "ip -d link show dev tdstale1");
 	assert_non_null(strstr(out, "tun type tun"));
 	assert_non_null(strstr(out, "persist off"));
@@ -200,8 +200,8 @@ static void test_tun_errors(void **state)
 
 	NEED_NETNS();
 	/* A device another process holds is not stolen. */
-	assert_int_equal(tun_open(nl, "tdbusy0", 0, &fd, &ifindex), 0);
-	assert_int_equal(tun_open(nl, "tdbusy0", 0, &fd2, &ifindex), -EBUSY);
+	assert_int_equal(tun_open(nl, "tdbusy0", &(unsigned){ 0 }, &fd, &ifindex), 0);
+	assert_int_equal(tun_open(nl, "tdbusy0", &(unsigned){ 0 }, &fd2, &ifindex), -EBUSY);
 	assert_int_equal(fd2, -1);
 	assert_non_null(strstr(nl_strerror(), "tdbusy0"));
 	close(fd);
@@ -209,7 +209,7 @@ static void test_tun_errors(void **state)
 	/* Nor is a device that is no TUN at all. */
 	free(run(&st, "ip link add tdbr0 type bridge"));
 	assert_int_equal(st, 0);
-	assert_int_equal(tun_open(nl, "tdbr0", 0, &fd2, &ifindex), -EINVAL);
+	assert_int_equal(tun_open(nl, "tdbr0", &(unsigned){ 0 }, &fd2, &ifindex), -EINVAL);
 	assert_non_null(strstr(nl_strerror(), "tdbr0"));
 	assert_true(link_exists(nl, "tdbr0"));
 	assert_int_equal(nl_link_del(nl, "tdbr0"), 0);
@@ -217,7 +217,7 @@ static void test_tun_errors(void **state)
 
 	assert_int_equal(nl_link_del(nl, "tdbr0"), -ENODEV);
 	assert_non_null(strstr(nl_strerror(), "tdbr0"));
-	assert_int_equal(tun_open(nl, "a-name-far-too-long", 0, &fd2, &ifindex),
+	assert_int_equal(tun_open(nl, "a-name-far-too-long", &(unsigned){ 0 }, &fd2, &ifindex),
 			 -EINVAL);
 	assert_int_equal(nl_link_up(nl, 999999, 1400), -ENODEV);
 	assert_non_null(strstr(nl_strerror(), "mtu 1400"));
@@ -240,7 +240,7 @@ static void test_addr(void **state)
 	char *out;
 
 	NEED_NETNS();
-	assert_int_equal(tun_open(nl, "tdaddr0", 0, &fd, &ifindex), 0);
+	assert_int_equal(tun_open(nl, "tdaddr0", &(unsigned){ 0 }, &fd, &ifindex), 0);
 	assert_int_equal(nl_link_up(nl, ifindex, 1400), 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct cidr c = mkcidr(cases[i].addr, cases[i].prefix);
@@ -287,7 +287,7 @@ static void test_routes(void **state)
 	char *out;
 
 	NEED_NETNS();
-	assert_int_equal(tun_open(nl, "tdrt0", 0, &fd, &ifindex), 0);
+	assert_int_equal(tun_open(nl, "tdrt0", &(unsigned){ 0 }, &fd, &ifindex), 0);
 	assert_int_equal(nl_link_up(nl, ifindex, 1400), 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct cidr c = mkcidr(cases[i].dst, cases[i].prefix);
@@ -359,8 +359,8 @@ static void test_default_dev(void **state)
 
 	NEED_NETNS();
 	assert_int_equal(nl_default_dev(nl, name), -ENOENT);
-	assert_int_equal(tun_open(nl, "tddef4", 0, &fd4, &if4), 0);
-	assert_int_equal(tun_open(nl, "tddef6", 0, &fd6, &if6), 0);
+	assert_int_equal(tun_open(nl, "tddef4", &(unsigned){ 0 }, &fd4, &if4), 0);
+	assert_int_equal(tun_open(nl, "tddef6", &(unsigned){ 0 }, &fd6, &if6), 0);
 	assert_int_equal(nl_link_up(nl, if4, 0), 0);
 	assert_int_equal(nl_link_up(nl, if6, 0), 0);
 
@@ -446,7 +446,7 @@ static void test_nft(void **state)
 
 	NEED_NETNS();
 	/* The rules name the device; it need not exist, but the shoot has it. */
-	assert_int_equal(tun_open(nl, "tdnft0", 0, &fd, &ifindex), 0);
+	assert_int_equal(tun_open(nl, "tdnft0", &(unsigned){ 0 }, &fd, &ifindex), 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct nft_shoot cfg = {
 			.table = "tendril_tdnft0",
