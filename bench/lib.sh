@@ -32,6 +32,9 @@ OVPN_NET=198.51.100.0	# OpenVPN's transfer network (/24)
 VPN_PORT=1194
 IPERF_PORT=5201
 RR_PORT=5300
+UDP_PORT=5400
+UDP_SIZE=1400	# bytes per datagram ...
+UDP_COUNT=40	# ... and datagrams per write (UDP_SEGMENT)
 
 SECS=${BENCH_SECONDS:-3}	# length of one iperf3 run
 RUNS=${BENCH_RUNS:-3}		# iperf3 runs per configuration (median)
@@ -103,6 +106,7 @@ bench_init() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	cc -O2 -Wall -o "$B_T/rr" "$BENCH_DIR/rr.c" || die "cannot build bench/rr.c"
+	cc -O2 -Wall -o "$B_T/udpgso" "$BENCH_DIR/udpgso.c" || die "cannot build bench/udpgso.c"
 	PKI_REPLICAS=$BENCH_EXTRA_TUNNELS "$ROOT/tests/pki.sh" "$B_T/pki" ||
 		die "tests/pki.sh failed"
 }
@@ -242,6 +246,49 @@ iperf_once() {
 	else
 		echo "nan 0"
 	fi
+}
+
+# udp_once OUT: one bounded run of bench/udpgso from the seed, UDP_COUNT
+# datagrams of UDP_SIZE bytes per write for SECS seconds; prints the
+# Gbit/s the shoot side received ("nan" if the run failed).
+udp_once() {
+	local out=$1 rpid res
+	timeout $((SECS + 10)) ip netns exec "$NS_C" "$B_T/udpgso" recv "$TARGET" "$UDP_PORT" "$SECS" \
+		>"$out" 2>&1 &
+	rpid=$!
+	if ! poll 5 grep -q ready "$out" ||
+		! timeout $((SECS + 5)) ip netns exec "$NS_S" "$B_T/udpgso" send "$TARGET" "$UDP_PORT" \
+			"$SECS" "$UDP_SIZE" "$UDP_COUNT" >>"$out" 2>&1; then
+		kill "$rpid" 2>/dev/null
+		wait "$rpid" 2>/dev/null
+		echo nan
+		return
+	fi
+	wait "$rpid" 2>/dev/null
+	res=$(awk 'NF == 2 { print $1 }' "$out")
+	echo "${res:-nan}"
+}
+
+# measure_udp LABEL...: udp_once RUNS times on every path, taking turns
+# as measure_throughput does; records the median.
+measure_udp() {
+	local -A runs=()
+	local r i label gbit n=$# labels=("$@") v
+	for ((r = 1; r <= RUNS; r++)); do
+		for ((i = 0; i < n; i++)); do
+			label=${labels[(i + r - 1) % n]}
+			path_use "$label"
+			gbit=$(udp_once "$B_T/udp-$label-$r.txt")
+			runs[$label]="${runs[$label]:-} $gbit"
+			say "$label: UDP, $UDP_COUNT x $UDP_SIZE B per write, run $r: $gbit Gbit/s"
+		done
+	done
+	for label in "${labels[@]}"; do
+		v=${runs[$label]# }
+		# shellcheck disable=SC2086 # one argument per run
+		record "$label" udp_gso "$(calc median $v)"
+		record "$label" udp_gso_runs "${v// /,}"
+	done
 }
 
 # path_keep LABEL [SERVER_PID CLIENT_PID]: the pair just made (NS_S,

@@ -25,6 +25,7 @@ ROWS = [
     ("tput_1_rev", "iperf3 1 stream, shoot→seed (-R)", "Gbit/s", 2),
     ("tput_4_fwd", "iperf3 4 streams, seed→shoot", "Gbit/s", 2),
     ("tput_4_rev", "iperf3 4 streams, shoot→seed (-R)", "Gbit/s", 2),
+    ("udp_gso", "UDP, 40 × 1400 B per write (UDP_SEGMENT), seed→shoot", "Gbit/s", 2),
     ("ping_idle_p50", "ping idle, median", "ms", 3),
     ("ping_idle_p99", "ping idle, p99", "ms", 3),
     ("ping_load_p50", "ping under 1-stream load, median", "ms", 3),
@@ -167,7 +168,7 @@ def targets(res):
 def runs(res):
     out = []
     for p, name in PATHS:
-        for key, label, _, _ in ROWS[:4]:
+        for key, label, _, _ in ROWS[:5]:
             v = res.get((p, key + "_runs"))
             if v:
                 out.append("- %s, %s: %s Gbit/s" % (name, label, v.replace(",", ", ")))

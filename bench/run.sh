@@ -353,6 +353,8 @@ done
 # shellcheck disable=SC2086 # one label per path
 measure_throughput $PATHS
 # shellcheck disable=SC2086
+measure_udp $PATHS
+# shellcheck disable=SC2086
 measure_rr $PATHS
 for p in $PATHS; do
 	measure_path "$p"
