@@ -54,29 +54,29 @@ for r in $(seq "$RUNS"); do
 	# Which agent carries the next flow is up to the flow hash: fault
 	# the agent of a fresh connection's flow... either agent will do, as
 	# new connections land on both; alternate between them.
-	victim=shoot-$(( r % 2 )) ns=$A0 cert=shoot
-	[ "$victim" = shoot-1 ] && ns=$A1 cert=shoot-1
+	victim=shoot-$(( r % 2 )) vns=$A0 vcert=shoot
+	[ "$victim" = shoot-1 ] && vns=$A1 vcert=shoot-1
 
 	pid=$(pid_of "$victim")
 	t0=$(now_ms)
 	kill -KILL "$pid"
 	kills+=("$(gap "$t0")")
 	wait_for 2 "the killed agent to be gone" proc_gone "$pid"
-	spawn "$victim" "$ns" "$BIN/vpn-shoot" --cert "$PKI/$cert.crt" --key "$PKI/$cert.key" --ca "$PKI/ca.crt" \
+	spawn "$victim" "$vns" "$BIN/vpn-shoot" --cert "$PKI/$vcert.crt" --key "$PKI/$vcert.key" --ca "$PKI/ca.crt" \
 		--dev tun-ha --server 192.0.2.1:$VPN_PORT --server 192.0.2.2:$VPN_PORT --server-name vpn-server \
 		--reconnect-max 1 --keepalive 0.5 --keepalive-timeout 2 --stats-socket "$E2E_T/$victim.sock" \
 		--metrics-listen 127.0.0.1:15001
 	wait_for 10 "both agents up again" both_up
 
 	t0=$(now_ms)
-	nsx "$ns" nft -f - <<EOT
+	nsx "$vns" nft -f - <<EOT
 table inet bench_hole {
 	chain in { type filter hook input priority -10; drop; }
 	chain out { type filter hook output priority -10; drop; }
 }
 EOT
 	holes+=("$(gap "$t0")")
-	nsx "$ns" nft delete table inet bench_hole
+	nsx "$vns" nft delete table inet bench_hole
 	wait_for 15 "both agents up again" both_up
 done
 printf 'agent killed (SIGKILL):      median %s ms   runs: %s\n' "$(printf '%s\n' "${kills[@]}" | median)" "${kills[*]}"
