@@ -490,9 +490,12 @@ int tun_open(struct nl *nl, const char *name, unsigned *flags, int *fd, int *ifi
 		/* The kernel hands us TCP segments of up to 64 KB with a
 		 * virtio-net header instead of MTU-sized packets, and takes
 		 * them back the same way: the cost per byte of the tunnel falls
-		 * with the number of packets. */
+		 * with the number of packets. TSO_ECN: a segment of an ECN
+		 * connection that carries CWR comes whole too (the flag goes
+		 * on its first packet only), instead of being cut by the
+		 * kernel before we read it. */
 		int hdrsz = TUN_VNET_HDR_LEN;
-		unsigned off = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+		unsigned off = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
 		if (ioctl(tfd, TUNSETVNETHDRSZ, &hdrsz) < 0) {
 			err = nl__fail(-errno, "enabling offloads on TUN device %s", name);
 			goto close;

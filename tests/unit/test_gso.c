@@ -245,6 +245,23 @@ static void a_super_segment_becomes_mss_sized_valid_segments(void **state)
 	}
 }
 
+/* A segment of an ECN connection that reduced its window: CWR belongs
+ * on the first packet only, and the header's ECN bit is no other type. */
+static void cwr_stays_on_the_first_segment_only(void **state)
+{
+	struct virtio_net_hdr vh;
+	size_t len = build(false, 3000, 0x80 /* CWR */ | 0x10 /* ACK */, &vh);
+
+	vh.gso_type |= VIRTIO_NET_HDR_GSO_ECN;
+	nsegs = 0;
+	assert_int_equal(gso_segment(&vh, pkt, len, scratch, sizeof(scratch), collect, NULL), 0);
+	assert_int_equal(nsegs, 3);
+	for (size_t k = 0; k < nsegs; k++) {
+		assert_int_equal(segs[k][20 + 13], k == 0 ? 0x90 : 0x10);
+		assert_tcp_csum_ok(segs[k], seglen[k], false);
+	}
+}
+
 static void a_packet_needing_only_its_checksum_gets_it_in_place(void **state)
 {
 	struct virtio_net_hdr vh;
@@ -345,6 +362,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_super_segment_becomes_mss_sized_valid_segments),
+		cmocka_unit_test(cwr_stays_on_the_first_segment_only),
 		cmocka_unit_test(a_udp_super_packet_becomes_its_datagrams),
 		cmocka_unit_test(a_udp_checksum_of_zero_is_sent_as_ffff),
 		cmocka_unit_test(a_packet_needing_only_its_checksum_gets_it_in_place),
