@@ -106,6 +106,23 @@ static size_t build(bool v6, size_t payload, uint8_t flags, struct virtio_net_hd
 	return len;
 }
 
+/* What every packet k cut from a super-packet has: after its hdrlen
+ * bytes of headers the payload bytes got, got + 1, ..., and for IPv4 a
+ * valid header checksum and the k-th ID after the first. Returns its
+ * payload length. */
+static size_t assert_cut(size_t k, size_t hdrlen, size_t got, bool v6)
+{
+	size_t n = seglen[k] - hdrlen;
+
+	for (size_t b = 0; b < n; b++)
+		assert_int_equal(segs[k][hdrlen + b], (uint8_t)(got + b));
+	if (!v6) {
+		assert_int_equal(sum16(segs[k], 20, 0), 0xffff);
+		assert_int_equal(segs[k][4] << 8 | segs[k][5], 0x1234 + k);
+	}
+	return n;
+}
+
 /* A UDP super-packet as the kernel hands over what a sender wrote at once
  * with UDP_SEGMENT: one IP and UDP header, payload bytes 0, 1, 2, ...,
  * datagrams of mss bytes. */
@@ -167,17 +184,11 @@ static void a_udp_super_packet_becomes_its_datagrams(void **state)
 			assert_int_equal(pi.len, seglen[k]);
 			assert_int_equal(pi.proto, 17);
 			assert_int_equal(segs[k][l4 + 4] << 8 | segs[k][l4 + 5], 8 + n);
-			/* ...is mss long but for the last, carries the next bytes... */
+			/* ...is mss long but for the last, carries the next bytes,
+			 * and has valid checksums and an ID of its own. */
 			assert_true(k + 1 == nsegs ? n <= cases[i].mss : n == cases[i].mss);
-			for (size_t b = 0; b < n; b++)
-				assert_int_equal(segs[k][l4 + 8 + b], (uint8_t)(got + b));
-			got += n;
-			/* ...and has valid checksums and an ID of its own. */
+			got += assert_cut(k, l4 + 8, got, cases[i].v6);
 			assert_udp_csum_ok(segs[k], seglen[k], cases[i].v6);
-			if (!cases[i].v6) {
-				assert_int_equal(sum16(segs[k], 20, 0), 0xffff);
-				assert_int_equal(segs[k][4] << 8 | segs[k][5], 0x1234 + k);
-			}
 		}
 		assert_int_equal(got, cases[i].payload);
 	}
@@ -230,16 +241,10 @@ static void a_super_segment_becomes_mss_sized_valid_segments(void **state)
 			assert_true(n <= 1000 && (last || n == 1000));
 			/* ...carries the right bytes at the right sequence number... */
 			assert_int_equal(get32(segs[k] + l4 + 4), (uint32_t)(0xfffff000u + got));
-			for (size_t b = 0; b < n; b++)
-				assert_int_equal(segs[k][l4 + 20 + b], (uint8_t)(got + b));
-			got += n;
+			got += assert_cut(k, l4 + 20, got, cases[i].v6);
 			/* ...FIN and PSH on the last only, checksums valid. */
 			assert_int_equal(segs[k][l4 + 13] & 0x09, last ? 0x09 : 0);
 			assert_tcp_csum_ok(segs[k], seglen[k], cases[i].v6);
-			if (!cases[i].v6) {
-				assert_int_equal(sum16(segs[k], 20, 0), 0xffff);
-				assert_int_equal(segs[k][4] << 8 | segs[k][5], 0x1234 + k);
-			}
 		}
 		assert_int_equal(got, cases[i].payload);
 	}
