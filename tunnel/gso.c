@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "tunnel/gso.h"
 
@@ -11,7 +12,34 @@ bool gso_plain(const struct virtio_net_hdr *vh)
 
 bool gso_udp(const struct virtio_net_hdr *vh)
 {
-	return vh->gso_type == VIRTIO_NET_HDR_GSO_UDP_L4;
+	return (vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN) == VIRTIO_NET_HDR_GSO_UDP_L4;
+}
+
+int gso_check(const struct virtio_net_hdr *vh, const struct pkt_info *pi)
+{
+	uint8_t type = vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+
+	if (gso_plain(vh))
+		return 0;
+	/* The kernel asks for the checksum of every super-packet; one
+	 * without is nothing it made. */
+	if (!(vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || !pi->l4_off ||
+	    vh->csum_start != pi->l4_off)
+		return -EINVAL;
+	switch (pi->proto) {
+	case 6:
+		if (vh->csum_offset != 16)
+			return -EINVAL;
+		return type == VIRTIO_NET_HDR_GSO_NONE ||
+		       type == (pi->family == AF_INET6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4) ?
+		       0 : -EINVAL;
+	case 17:
+		if (vh->csum_offset != 6)
+			return -EINVAL;
+		return type == VIRTIO_NET_HDR_GSO_NONE || type == VIRTIO_NET_HDR_GSO_UDP_L4 ? 0 : -EINVAL;
+	default:
+		return -EINVAL;
+	}
 }
 
 /* Ones' complement sum of p[0..n), added to sum (not folded). */
@@ -43,9 +71,14 @@ static int gso__complete_csum(const struct virtio_net_hdr *vh, uint8_t *pkt, siz
 {
 	size_t start = vh->csum_start, field = start + vh->csum_offset;
 
+	uint16_t csum;
+
 	if (start >= len || field + 2 > len)
 		return -EINVAL;
-	gso__put16(pkt + field, gso__fold(gso__sum(pkt + start, len - start, 0)));
+	/* A sum of 0 is sent as its other form, 0xffff, as Linux does:
+	 * for UDP 0 means "no checksum" (and IPv6 receivers drop it). */
+	csum = gso__fold(gso__sum(pkt + start, len - start, 0));
+	gso__put16(pkt + field, csum ? csum : 0xffff);
 	return 0;
 }
 
@@ -128,7 +161,7 @@ static int gso__udp(const struct virtio_net_hdr *vh, const uint8_t *pkt, size_t 
 		return -EINVAL;
 	v6 = pkt[0] >> 4 == 6;
 	if (l4 < (v6 ? 40u : 20u) || hdrlen > len || !gso__l4_ok(pkt, l4, v6, 17) ||
-	    mss == 0 || hdrlen + mss > cap)
+	    mss == 0 || hdrlen + mss > cap || len - hdrlen > mss * GSO_UDP_MAX_SEGS)
 		return -EINVAL;
 	id = gso__ip_id(pkt, v6);
 	for (off = hdrlen; off < len || off == hdrlen; off += mss, i++) {
@@ -174,7 +207,7 @@ int gso_segment(const struct virtio_net_hdr *vh, uint8_t *pkt, size_t len,
 	thl = (size_t)(pkt[l4 + 12] >> 4) * 4;
 	hdrlen = l4 + thl;
 	mss = vh->gso_size;
-	if (thl < 20 || hdrlen > len || mss == 0 || hdrlen + mss > cap)
+	if (thl < 20 || hdrlen > len || mss < GSO_TCP_MIN_MSS || hdrlen + mss > cap)
 		return -EINVAL;
 	seq = (uint32_t)pkt[l4 + 4] << 24 | (uint32_t)pkt[l4 + 5] << 16 |
 	      (uint32_t)pkt[l4 + 6] << 8 | pkt[l4 + 7];

@@ -177,9 +177,10 @@ static int tunio__queue(struct tunio *t, struct conn *c, uint8_t *buf, size_t n)
 		return err;
 	}
 	/* The peer takes plain packets only: cut here, if the whole of it
-	 * fits (each segment repeats the headers, at most 120 bytes). */
+	 * fits (each segment repeats the headers: the kernel's IP and
+	 * extension headers up to csum_start, then at most a TCP header). */
 	segs = vh->gso_size ? len / vh->gso_size + 1 : 1;
-	if (!conn_tx_fits(c, len + segs * (120 + FRAME_HDR_LEN)))
+	if (!conn_tx_fits(c, len + segs * ((size_t)vh->csum_start + 60 + FRAME_HDR_LEN)))
 		return -ENOBUFS;
 	if (gso_segment(vh, pkt, len, t->seg, sizeof(t->seg), tunio__emit_data, c)) {
 		stats_drop(DROP_bad_packet);
@@ -352,6 +353,10 @@ int tunio_write(struct tunio *t, struct conn *c, const struct virtio_net_hdr *vh
 		{ .iov_base = pkt, .iov_len = len },
 	};
 
+	if (vh && gso_check(vh, pi)) {
+		stats_drop(DROP_bad_packet);
+		return -EINVAL;
+	}
 	tunio__fit_mss(c, vh, pkt, pi);
 	if (!vh || gso_plain(vh))
 		return tunio__write_plain(t, pkt, len);

@@ -72,4 +72,8 @@ for side in server shoot; do
 	assert_ge $(( ${rss0[$side]} - $(rss_kib "$side") )) 128 \
 		"vpn-$side: KiB of resident memory given back (of ${rss0[$side]} after the transfer)"
 done
+for side in server shoot; do
+	# 64 KB segments both ways, and every header passed gso_check.
+	assert_eq "$(stat_value "$side" dropped_bad_packet)" 0 "$side: packets refused as malformed"
+done
 pass

@@ -59,6 +59,8 @@ done
 for side in server shoot; do
 	assert_eq "$(stat_value "$side" gso_segmented_tx)" 0 "$side: super-packets cut for the peer"
 	assert_eq "$(stat_value "$side" gso_segmented_rx)" 0 "$side: super-packets cut for the device"
+	# Every header the peer's kernel wrote passes gso_check.
+	assert_eq "$(stat_value "$side" dropped_bad_packet)" 0 "$side: packets refused as malformed"
 done
 assert_eq "$(guard_drops)" 0 "packets from shoot networks dropped on the seed's up0"
 pass

@@ -1,7 +1,8 @@
 /* libFuzzer target: user-space segmentation of whatever a peer or the
  * kernel could hand over as virtio-net header + packet. Every segment
  * emitted must fit the scratch buffer and be no longer than its source
- * allows. */
+ * allows; the check the daemons make of a peer's header against the
+ * parsed packet (gso_check) runs on the same input first. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ static int check(void *arg, const uint8_t *p, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct virtio_net_hdr vh;
+	struct pkt_info pi;
 	uint8_t *pkt;
 	size_t len;
 
@@ -37,6 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(pkt, data + sizeof(vh), len);
 	total = 0;
+	if (pkt_parse(pkt, len, &pi) == 0)
+		(void)gso_check(&vh, &pi);
 	gso_segment(&vh, pkt, len, scratch, sizeof(scratch), check, &len);
 	free(pkt);
 	return 0;

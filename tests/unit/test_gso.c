@@ -304,6 +304,8 @@ static void headers_that_do_not_add_up_are_refused(void **state)
 
 	bad = vh, bad.gso_size = 0;
 	assert_int_equal(gso_segment(&bad, pkt, len, scratch, sizeof(scratch), collect, NULL), -EINVAL);
+	bad = vh, bad.gso_size = GSO_TCP_MIN_MSS - 1;	/* thousands of segments */
+	assert_int_equal(gso_segment(&bad, pkt, len, scratch, sizeof(scratch), collect, NULL), -EINVAL);
 	bad = vh, bad.csum_start = 10;
 	assert_int_equal(gso_segment(&bad, pkt, len, scratch, sizeof(scratch), collect, NULL), -EINVAL);
 	bad = vh, bad.csum_start = (uint16_t)(len - 5);
@@ -321,6 +323,83 @@ static void headers_that_do_not_add_up_are_refused(void **state)
 	assert_int_equal(gso_segment(&vh, pkt, len, scratch, sizeof(scratch), collect, NULL), -EINVAL);
 }
 
+/* What the daemons check before they write a packet from a peer: the
+ * header must point at the transport header pkt_parse() found. */
+static void a_peer_header_must_describe_the_packet(void **state)
+{
+	static const struct {
+		const char *what; bool v6, udp, hbh; int field; int value; int want;
+	} cases[] = {
+		{ "TCPv4 as the kernel makes it", false, false, false, 0, 0, 0 },
+		{ "TCPv6", true, false, false, 0, 0, 0 },
+		{ "UDPv4", false, true, false, 0, 0, 0 },
+		{ "UDPv6", true, true, false, 0, 0, 0 },
+		{ "TCPv6 behind a hop-by-hop header", true, false, true, 0, 0, 0 },
+		{ "UDPv6 behind a hop-by-hop header", true, true, true, 0, 0, 0 },
+		{ "checksum only (GSO_NONE)", false, false, false, 't', VIRTIO_NET_HDR_GSO_NONE, 0 },
+		{ "TCPv4 with ECN", false, false, false, 't', VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN, 0 },
+		{ "start inside the hop-by-hop header", true, false, true, 's', 41, -EINVAL },
+		{ "start before the UDP header", true, true, true, 's', 40, -EINVAL },
+		{ "start beyond the TCP header", false, false, false, 's', 24, -EINVAL },
+		{ "TCP checksum field elsewhere", false, false, false, 'o', 2, -EINVAL },
+		{ "UDP checksum field elsewhere", false, true, false, 'o', 16, -EINVAL },
+		{ "TCPv6 type on IPv4", false, false, false, 't', VIRTIO_NET_HDR_GSO_TCPV6, -EINVAL },
+		{ "UDP type on TCP", false, false, false, 't', VIRTIO_NET_HDR_GSO_UDP_L4, -EINVAL },
+		{ "TCP type on UDP", false, true, false, 't', VIRTIO_NET_HDR_GSO_TCPV4, -EINVAL },
+		{ "a super-packet without NEEDS_CSUM", false, false, false, 'f', 0, -EINVAL },
+		{ "ICMP", false, false, false, 'p', 1, -EINVAL },
+	};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		struct virtio_net_hdr vh;
+		struct pkt_info pi;
+		size_t len = cases[i].udp ? build_udp(cases[i].v6, 3000, 1000, &vh)
+					  : build(cases[i].v6, 3000, 0x10, &vh);
+
+		if (cases[i].hbh) {	/* 8 bytes of hop-by-hop options (PadN) */
+			memmove(pkt + 48, pkt + 40, len - 40);
+			pkt[48 - 8] = pkt[6], pkt[41] = 0, pkt[42] = 1, pkt[43] = 4;
+			memset(pkt + 44, 0, 4);
+			pkt[6] = 0;
+			len += 8;
+			pkt[4] = (uint8_t)((len - 40) >> 8), pkt[5] = (uint8_t)(len - 40);
+			vh.csum_start = 48;
+		}
+		switch (cases[i].field) {
+		case 's': vh.csum_start = (uint16_t)cases[i].value; break;
+		case 'o': vh.csum_offset = (uint16_t)cases[i].value; break;
+		case 't': vh.gso_type = (uint8_t)cases[i].value; break;
+		case 'f': vh.flags = 0; break;
+		case 'p': pkt[9] = (uint8_t)cases[i].value; break;
+		}
+		assert_int_equal(pkt_parse(pkt, len, &pi), 0);
+		if (gso_check(&vh, &pi) != cases[i].want)
+			fail_msg("%s: got %d, want %d", cases[i].what, gso_check(&vh, &pi), cases[i].want);
+	}
+}
+
+static void a_completed_checksum_of_zero_is_written_as_ffff(void **state)
+{
+	struct virtio_net_hdr vh;
+	size_t len = build_udp(false, 100, 1000, &vh), l4 = 20;
+	uint32_t s;
+
+	/* As above, payload that makes the complement 0; only the checksum
+	 * is left to do (no segmentation), in place. */
+	vh.gso_type = VIRTIO_NET_HDR_GSO_NONE;
+	pkt[len - 2] = pkt[len - 1] = 0;
+	s = sum16(pkt + 12, 8, 17 + (uint32_t)(len - l4));	/* the pseudo header */
+	pkt[l4 + 6] = (uint8_t)(s >> 8), pkt[l4 + 7] = (uint8_t)s;	/* CHECKSUM_PARTIAL */
+	s = sum16(pkt + l4, len - l4, 0);
+	pkt[len - 2] = (uint8_t)((0xffff - s) >> 8);
+	pkt[len - 1] = (uint8_t)(0xffff - s);
+	nsegs = 0;
+	assert_int_equal(gso_segment(&vh, pkt, len, scratch, sizeof(scratch), collect, NULL), 0);
+	assert_int_equal(nsegs, 1);
+	assert_int_equal(segs[0][l4 + 6] << 8 | segs[0][l4 + 7], 0xffff);
+	assert_udp_csum_ok(segs[0], seglen[0], false);
+}
+
 static void udp_headers_that_do_not_add_up_are_refused(void **state)
 {
 	static const struct { const char *what; size_t len_less; int field; int value; } cases[] = {
@@ -330,6 +409,7 @@ static void udp_headers_that_do_not_add_up_are_refused(void **state)
 		{ "an IPv4 packet that is TCP", 0, 'p', 6 },
 		{ "an IP version that is neither", 0, 'v', 0x55 },
 		{ "shorter than its headers", 5010, 0, 0 },
+		{ "more datagrams than Linux sends at once", 0, 'm', 5000 / 129 },
 	};
 	nsegs = 0;
 	for (size_t i = 0; i < N(cases); i++) {
@@ -374,6 +454,8 @@ int main(void)
 		cmocka_unit_test(plain_headers_are_recognised),
 		cmocka_unit_test(headers_that_do_not_add_up_are_refused),
 		cmocka_unit_test(udp_headers_that_do_not_add_up_are_refused),
+		cmocka_unit_test(a_peer_header_must_describe_the_packet),
+		cmocka_unit_test(a_completed_checksum_of_zero_is_written_as_ffff),
 		cmocka_unit_test(an_error_from_emit_stops_the_segmentation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
