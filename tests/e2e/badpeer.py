@@ -22,6 +22,13 @@ Modes:
     sealtls     hello with CAP_SEAL, expect WELCOME with it, then a CLOSE
                 frame in TLS where sealed records are due (what an agent
                 that stops before reading WELCOME sends)
+    gsohide     hello, expect WELCOME, wait for a UDP datagram from the seed
+                (IPv6, to our transfer address), then answer it with a
+                DATA_GSO frame whose virtio-net header starts the UDP
+                segmentation inside the packet's hop-by-hop header: the
+                answer itself passes the server's flow table, but cut where
+                the header says, its second datagram is one we wrote, to
+                --hide-port on the seed, which nothing there asked for
 
 In modes oversize, sealforged and sealtls a line "welcome ..." comes before the result when the
 server accepted the HELLO, so a test can tell that the bad frame was sent
@@ -41,7 +48,7 @@ import time
 ALPN = "tendril/1"
 FRAME_HDR_LEN = 4
 FRAME_MAX_PAYLOAD = 65536 + 64
-FRAME_HELLO, FRAME_WELCOME, FRAME_DATA, FRAME_PING, FRAME_PONG, FRAME_CLOSE = range(1, 7)
+FRAME_HELLO, FRAME_WELCOME, FRAME_DATA, FRAME_PING, FRAME_PONG, FRAME_CLOSE, FRAME_DATA_GSO = range(1, 8)
 TLV_MTU, TLV_NAME, TLV_ADDR6, TLV_KEEPALIVE = 1, 2, 3, 4
 CAP_ALL = 3
 CAP_SEAL = 8
@@ -169,6 +176,49 @@ def send(s, data):
         raise Result("eof (send: %s)" % e.strerror)
 
 
+def csum16(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return s
+
+
+def udp6(src, dst, sport, dport, payload):
+    """A UDP header with a valid IPv6 checksum, then payload."""
+    n = 8 + len(payload)
+    pseudo = src + dst + struct.pack("!IxxxB", n, 17)
+    c = 0xffff - csum16(pseudo + struct.pack("!HHHH", sport, dport, n, 0) + payload)
+    return struct.pack("!HHHH", sport, dport, n, c or 0xffff) + payload
+
+
+def gso_hidden(asked, hide_port):
+    """The answer to asked (an IPv6 UDP packet from the seed) as a UDP
+    super-packet whose header lies about where UDP starts (module doc)."""
+    seed, mine = asked[8:24], asked[24:40]
+    sport, dport = struct.unpack("!HH", asked[40:44])
+    mss, start = 100, 41
+    hdrlen = start + 8          # what each cut datagram repeats: 49 bytes
+    # Hop-by-hop header (16 bytes, 40..55): next header UDP, then one
+    # unknown option the receiver skips (type 0x1e, data 44..55), where
+    # the cutting writes its UDP length and checksum (45..48). The real
+    # UDP header is at 56, its payload from 64.
+    hbh = bytes([17, 1, 0x1e, 12]) + b"\0" * 12
+    # Cut at 41 + 8, the second datagram is bytes 0..48, then bytes
+    # 149..248 of this packet: its byte 56, where the receiver finds
+    # UDP, is our byte 156, payload byte 92. A datagram of our own goes
+    # there, 93 bytes to the end of that cut.
+    payload = bytearray(b"A" * (hdrlen + 3 * mss - 64))
+    hidden = udp6(mine, seed, dport, hide_port, b"H" * 85)
+    payload[92:92 + len(hidden)] = hidden
+    pkt = hbh + udp6(mine, seed, dport, sport, bytes(payload))
+    ip = struct.pack("!IHBB", 0x60000000, len(pkt), 0, 64) + mine + seed
+    # virtio-net header, host (little-endian) order: NEEDS_CSUM, UDP_L4.
+    vh = struct.pack("<BBHHHH", 1, 5, hdrlen, mss, start, 6)
+    return vh + ip + pkt
+
+
 def run(a):
     t0 = time.monotonic()
     deadline = t0 + a.wait
@@ -198,6 +248,18 @@ def run(a):
     if a.mode == "hello":
         raise Result(welcome)
     print(welcome, flush=True)
+    if a.mode == "gsohide":
+        while True:
+            ftype, p = r.frame()
+            if ftype == FRAME_CLOSE:
+                raise Result(close_text(p))
+            if ftype == FRAME_DATA and len(p) >= 48 and p[0] >> 4 == 6 and p[6] == 17:
+                break
+        send(s, frame(FRAME_DATA_GSO, gso_hidden(p, a.hide_port)))
+        print("sent: an answer to port %d hiding a datagram to port %d" %
+              (struct.unpack("!H", p[40:42])[0], a.hide_port), flush=True)
+        r.deadline = time.monotonic() + 1
+        r.until_close()
     if seal:
         if not struct.unpack("!HI", p[:6])[1] & CAP_SEAL:
             raise Result("welcome without CAP_SEAL")
@@ -225,7 +287,7 @@ def main():
         description="a misbehaving tendril peer",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     ap.add_argument("mode", choices=["random", "silent", "hello", "oversize",
-                                     "sealforged", "sealtls"])
+                                     "sealforged", "sealtls", "gsohide"])
     ap.add_argument("--connect", required=True, help="HOST:PORT of vpn-server")
     ap.add_argument("--cert")
     ap.add_argument("--key")
@@ -235,6 +297,8 @@ def main():
     ap.add_argument("--vmax", type=int, default=1)
     ap.add_argument("--bytes", type=int, default=4096)
     ap.add_argument("--seed", type=int, default=1, help="of the random bytes")
+    ap.add_argument("--hide-port", type=int, default=5353,
+                    help="gsohide: the seed port of the hidden datagram")
     ap.add_argument("--wait", type=float, default=5.0,
                     help="seconds to wait for the server's reaction")
     a = ap.parse_args()
