@@ -4,7 +4,7 @@
 # topology of bench/lib.sh), and the one-stream iperf3 runs alternate
 # A, B, A, B, ... so that whatever else the shared machine does in the
 # meantime hits both alike, and runs as many pairs as asked (run.sh takes
-# three runs per path; one run differs from the next by 10-20% here).
+# five runs per path; one run differs from the next by 10-20% here).
 #
 # Usage (as root, after make):
 #

@@ -37,7 +37,7 @@ UDP_SIZE=1400	# bytes per datagram ...
 UDP_COUNT=40	# ... and datagrams per write (UDP_SEGMENT)
 
 SECS=${BENCH_SECONDS:-3}	# length of one iperf3 run
-RUNS=${BENCH_RUNS:-3}		# iperf3 runs per configuration (median)
+RUNS=${BENCH_RUNS:-5}		# iperf3 runs per configuration (median)
 PINGS=${BENCH_PINGS:-200}	# pings per RTT measurement (-i 0.01)
 RR_N=${BENCH_RR_N:-2000}	# request/response round trips per path
 RR_ROUNDS=${BENCH_RR_ROUNDS:-4}	# ... in this many runs, taking turns

@@ -15,7 +15,7 @@
 #
 #   BIN=DIR            vpn-server, vpn-shoot, vpnctl (default build/bin)
 #   BENCH_SECONDS=3    length of one iperf3 run
-#   BENCH_RUNS=3       iperf3 runs per configuration (the median is shown)
+#   BENCH_RUNS=5       iperf3 runs per configuration (the median is shown)
 #   BENCH_PINGS=200    pings per RTT measurement (one every 10 ms)
 #   BENCH_RR_N=2000    1-byte request/response round trips per path
 #   BENCH_RR_ROUNDS=4  ... in this many runs, taking turns across the paths
