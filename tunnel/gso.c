@@ -26,17 +26,23 @@ int gso_check(const struct virtio_net_hdr *vh, const struct pkt_info *pi)
 	if (!(vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || !pi->l4_off ||
 	    vh->csum_start != pi->l4_off)
 		return -EINVAL;
+	/* The segment size is bounded here, not only in gso_segment():
+	 * a device with TSO takes a TCP size of 1 and makes 65k segments. */
 	switch (pi->proto) {
 	case 6:
 		if (vh->csum_offset != 16)
 			return -EINVAL;
-		return type == VIRTIO_NET_HDR_GSO_NONE ||
-		       type == (pi->family == AF_INET6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4) ?
-		       0 : -EINVAL;
+		if (type == VIRTIO_NET_HDR_GSO_NONE)
+			return 0;
+		return type == (pi->family == AF_INET6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4) &&
+		       vh->gso_size >= GSO_TCP_MIN_MSS ? 0 : -EINVAL;
 	case 17:
 		if (vh->csum_offset != 6)
 			return -EINVAL;
-		return type == VIRTIO_NET_HDR_GSO_NONE || type == VIRTIO_NET_HDR_GSO_UDP_L4 ? 0 : -EINVAL;
+		if (type == VIRTIO_NET_HDR_GSO_NONE)
+			return 0;
+		return type == VIRTIO_NET_HDR_GSO_UDP_L4 && vh->gso_size && pi->len >= pi->l4_off + 8u &&
+		       pi->len - pi->l4_off - 8 <= (uint32_t)vh->gso_size * GSO_UDP_MAX_SEGS ? 0 : -EINVAL;
 	default:
 		return -EINVAL;
 	}
@@ -70,7 +76,6 @@ static void gso__put16(uint8_t *p, uint16_t v)
 static int gso__complete_csum(const struct virtio_net_hdr *vh, uint8_t *pkt, size_t len)
 {
 	size_t start = vh->csum_start, field = start + vh->csum_offset;
-
 	uint16_t csum;
 
 	if (start >= len || field + 2 > len)

@@ -42,8 +42,10 @@ bool gso_udp(const struct virtio_net_hdr *vh);
 
 /* Does a header that came from a peer describe the packet pi was parsed
  * from: the checksum (and, for a super-packet, the segmentation) starts
- * at the transport header pkt_parse() found, its field is TCP's or UDP's
- * and the GSO type is that protocol's (and IP version's)? 0 or -EINVAL.
+ * at the transport header pkt_parse() found, its field is TCP's or UDP's,
+ * the GSO type is that protocol's (and IP version's) and the segments are
+ * as Linux makes them (TCP's at least GSO_TCP_MIN_MSS bytes, at most
+ * GSO_UDP_MAX_SEGS UDP datagrams)? 0 or -EINVAL.
  * The daemons check a packet once, before segmentation, so a header that
  * pointed the kernel or gso_segment() elsewhere (inside an IPv6 extension
  * header, say) could make the packets that come out differ from the one

@@ -347,6 +347,12 @@ static void a_peer_header_must_describe_the_packet(void **state)
 		{ "UDP type on TCP", false, false, false, 't', VIRTIO_NET_HDR_GSO_UDP_L4, -EINVAL },
 		{ "TCP type on UDP", false, true, false, 't', VIRTIO_NET_HDR_GSO_TCPV4, -EINVAL },
 		{ "a super-packet without NEEDS_CSUM", false, false, false, 'f', 0, -EINVAL },
+		{ "TCP segments of 48 bytes, Linux's least", false, false, false, 'm', GSO_TCP_MIN_MSS, 0 },
+		{ "TCP segments of 47 bytes", false, false, false, 'm', GSO_TCP_MIN_MSS - 1, -EINVAL },
+		{ "TCP segment size 0", true, false, false, 'm', 0, -EINVAL },
+		{ "125 UDP datagrams", false, true, false, 'm', 24, 0 },
+		{ "131 UDP datagrams", false, true, false, 'm', 23, -EINVAL },
+		{ "UDP datagram size 0", true, true, false, 'm', 0, -EINVAL },
 		{ "ICMP", false, false, false, 'p', 1, -EINVAL },
 	};
 
@@ -370,6 +376,7 @@ static void a_peer_header_must_describe_the_packet(void **state)
 		case 'o': vh.csum_offset = (uint16_t)cases[i].value; break;
 		case 't': vh.gso_type = (uint8_t)cases[i].value; break;
 		case 'f': vh.flags = 0; break;
+		case 'm': vh.gso_size = (uint16_t)cases[i].value; break;
 		case 'p': pkt[9] = (uint8_t)cases[i].value; break;
 		}
 		assert_int_equal(pkt_parse(pkt, len, &pi), 0);
